@@ -79,8 +79,8 @@ export const ERRCODES: Readonly<Record<number, ErrcodeAdvice>> = {
     kind: "final",
     meaning: "API unauthorized (permission set not granted)",
     fix:
-      "the authorizer has not granted this platform the permission set the API needs " +
-      "(CloudBase message push: set 49 or 64); ask the account owner to re-authorize with it",
+      "the authorizer has not granted this platform the permission set this API belongs to " +
+      "(CloudBase message push: permission set 49 or 64); ask the account owner to re-authorize with it",
   },
   61003: {
     kind: "final",

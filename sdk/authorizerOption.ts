@@ -7,7 +7,8 @@ import { Args, Outputs } from "./inputs";
 /** The arguments of an `AuthorizerOption`; see the README's reference for each property. */
 export type AuthorizerOptionArgs = Args<AuthorizerOptionInputs>;
 
-const handover = providerFor(provider, require.resolve("../provider/authorizerOption"), "pulumi-wechat/provider/authorizer-option");
+/** The provider object handed to Pulumi (exported for the tests that serialize it as Pulumi does). */
+export const authorizerOptionProvider = providerFor(provider, require.resolve("../provider/authorizerOption"), "pulumi-wechat/provider/authorizer-option");
 
 /**
  * One option of an authorized WeChat account: `location_report`, `voice_recognize` or `customer_service`.
@@ -32,6 +33,6 @@ export class AuthorizerOption extends pulumi.dynamic.Resource {
   declare readonly previousValue: Outputs<AuthorizerOptionOutputs>["previousValue"];
 
   constructor(name: string, args: AuthorizerOptionArgs, opts?: pulumi.CustomResourceOptions) {
-    super(handover, name, { ...args, previousValue: undefined }, opts, "wechat", "AuthorizerOption");
+    super(authorizerOptionProvider, name, { ...args, previousValue: undefined }, opts, "wechat", "AuthorizerOption");
   }
 }

@@ -7,7 +7,8 @@ import { Args, Outputs } from "./inputs";
 /** The arguments of a `CallbackConfig`; see the README's reference for each property. */
 export type CallbackConfigArgs = Args<CallbackConfigInputs>;
 
-const handover = providerFor(provider, require.resolve("../provider/callbackConfig"), "pulumi-wechat/provider/callback-config");
+/** The provider object handed to Pulumi (exported for the tests that serialize it as Pulumi does). */
+export const callbackConfigProvider = providerFor(provider, require.resolve("../provider/callbackConfig"), "pulumi-wechat/provider/callback-config");
 
 /**
  * The CloudBase message-push configuration of an authorized WeChat account: which cloud functions
@@ -35,6 +36,6 @@ export class CallbackConfig extends pulumi.dynamic.Resource {
   declare readonly previousConfig: Outputs<CallbackConfigOutputs>["previousConfig"];
 
   constructor(name: string, args: CallbackConfigArgs, opts?: pulumi.CustomResourceOptions) {
-    super(handover, name, { ...args, previousConfig: undefined }, opts, "wechat", "CallbackConfig");
+    super(callbackConfigProvider, name, { ...args, previousConfig: undefined }, opts, "wechat", "CallbackConfig");
   }
 }

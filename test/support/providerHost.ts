@@ -1,0 +1,55 @@
+/**
+ * Drives a resource's provider exactly as Pulumi's dynamic-provider host does, in this process: the SDK's provider
+ * object is serialized with Pulumi's own serializer, the text is evaluated as a module from the program directory,
+ * `handler()` gives the provider, and `configure` receives the whole stack configuration.
+ */
+import Module from "node:module";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { authorizerOptionProvider } from "../../sdk/authorizerOption";
+import { callbackConfigProvider } from "../../sdk/callbackConfig";
+
+/** The provider methods a test calls, loosely typed as the host sees them. */
+export interface HostedProvider {
+  configure(request: { config: { get(key: string): unknown } }): Promise<void>;
+  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs?: any; failures?: { property: string; reason: string }[] }>;
+  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ changes?: boolean; replaces?: string[] }>;
+  create(inputs: Record<string, unknown>): Promise<{ id: string; outs: any }>;
+  read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: any }>;
+  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: any }>;
+  delete(id: string, props: Record<string, unknown>): Promise<void>;
+}
+
+export const PROVIDERS = {
+  AuthorizerOption: authorizerOptionProvider,
+  CallbackConfig: callbackConfigProvider,
+} as const;
+
+/** The `__provider` text Pulumi would store in state for the resource type. */
+export async function serializedProvider(resource: keyof typeof PROVIDERS): Promise<string> {
+  const provider = PROVIDERS[resource];
+  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
+  return serialized.text;
+}
+
+/** Evaluates a serialized provider as the host does (require-from-string from the program directory). */
+export function evaluateProvider(text: string, programDir = process.cwd()): HostedProvider {
+  const filename = path.join(programDir, "__provider.js");
+  const module = new Module(filename, undefined);
+  module.filename = filename;
+  module.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(programDir);
+  (module as unknown as { _compile(code: string, filename: string): void })._compile(text, filename);
+  return (module.exports as { handler(): HostedProvider }).handler();
+}
+
+/** The stack configuration as the host hands it to `configure`: namespaced keys, secrets already unwrapped. */
+export function stackConfig(values: Record<string, string>): { get(key: string): unknown } {
+  return { get: (key: string) => values[key] };
+}
+
+/** A provider for the resource type, serialized, evaluated and configured like the host does it. */
+export async function hostedProvider(resource: keyof typeof PROVIDERS, config: Record<string, string>): Promise<HostedProvider> {
+  const provider = evaluateProvider(await serializedProvider(resource));
+  await provider.configure({ config: stackConfig(config) });
+  return provider;
+}
