@@ -1,0 +1,189 @@
+/**
+ * Credentials: the three ways to get a token, one token fetch per account shared by all its resources, one renewal
+ * on a refused token, and clear errors for missing or contradictory settings.
+ */
+import { strict as assert } from "node:assert";
+import { readProviderConfig } from "../provider/config";
+import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
+import { HostedProvider, hostedProvider } from "./support/providerHost";
+
+const demo = DEMO_CREDENTIALS;
+const option = (authorizerAppId: string, optionName = "location_report", optionValue = "1") => ({
+  authorizerAppId,
+  optionName,
+  optionValue,
+  deleteBehavior: "retain",
+});
+
+describe("credentials", () => {
+  const env = useEmulator();
+  const platformConfig = (refreshTokens: Record<string, string>, extra: Record<string, string> = {}) => ({
+    "wechat:apiBaseUrl": env.baseUrl,
+    "wechat:componentAppId": demo.componentAppId,
+    "wechat:componentAppSecret": demo.componentAppSecret,
+    "wechat:componentVerifyTicket": demo.componentVerifyTicket,
+    "wechat:authorizerRefreshTokens": JSON.stringify(refreshTokens),
+    "wechat:retryBaseDelayMs": "1",
+    ...extra,
+  });
+  const tokenRequests = (path: string) => env.emulator.filter({ path }).length;
+
+  describe("an account's own credentials", () => {
+    it("fetch one stable token, shared by concurrent resources of both types", async () => {
+      const config = env.accountConfig();
+      const options = await hostedProvider("AuthorizerOption", config);
+      const push = await hostedProvider("CallbackConfig", config);
+      await Promise.all([
+        options.create(option(demo.appId, "location_report")),
+        options.create(option(demo.appId, "voice_recognize")),
+        options.create(option(demo.appId, "customer_service")),
+        push.create({ authorizerAppId: demo.appId, containerConfig: { enable: true, qbaseEnv: "e1", qbaseContainerPath: "/c", textMode: 1 }, deleteBehavior: "retain" }),
+      ]);
+      assert.equal(tokenRequests("/cgi-bin/stable_token"), 1);
+      assert.deepEqual(env.emulator.filter({ path: "/cgi-bin/stable_token" })[0].body, {
+        grant_type: "client_credential",
+        appid: demo.appId,
+        secret: demo.appSecret,
+        force_refresh: false,
+      });
+    });
+
+    it("cannot manage another account, and say which credentials to use instead", async () => {
+      const provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+      await assert.rejects(provider.create(option("wx00000000000000ff")), /credentials are for wx0000000000000001 .*third-party platform credentials/);
+      assert.equal(env.emulator.callCounts().total, 0);
+    });
+  });
+
+  describe("a third-party platform", () => {
+    it("fetches one component token and one authorizer token per account", async () => {
+      const fleet = env.emulator.addFleet(demo.componentAppId, 3);
+      const refreshTokens = Object.fromEntries(fleet.map((account) => [account.appId, account.refreshToken]));
+      const provider = await hostedProvider("AuthorizerOption", platformConfig(refreshTokens));
+      await Promise.all(fleet.flatMap((account) => ["location_report", "voice_recognize"].map((name) => provider.create(option(account.appId, name)))));
+      assert.equal(tokenRequests("/cgi-bin/component/api_component_token"), 1);
+      assert.equal(tokenRequests("/cgi-bin/component/api_authorizer_token"), 3);
+      for (const account of fleet) assert.equal(env.emulator.options(account.appId).voice_recognize, "1");
+    });
+
+    it("uses a ready component token as is", async () => {
+      const componentToken = (await (
+        await fetch(`${env.baseUrl}/cgi-bin/component/api_component_token`, {
+          method: "POST",
+          body: JSON.stringify({ component_appid: demo.componentAppId, component_appsecret: demo.componentAppSecret, component_verify_ticket: demo.componentVerifyTicket }),
+        })
+      ).json()) as { component_access_token: string };
+      env.emulator.clearRequests();
+      const provider = await hostedProvider("AuthorizerOption", {
+        "wechat:apiBaseUrl": env.baseUrl,
+        "wechat:componentAppId": demo.componentAppId,
+        "wechat:componentAccessToken": componentToken.component_access_token,
+        "wechat:authorizerRefreshTokens": JSON.stringify({ [demo.appId]: demo.authorizerRefreshToken }),
+      });
+      await provider.create(option(demo.appId));
+      assert.equal(tokenRequests("/cgi-bin/component/api_component_token"), 0);
+      assert.equal(env.emulator.options(demo.appId).location_report, "1");
+    });
+
+    it("names the missing refresh token and makes no call for that account", async () => {
+      const provider = await hostedProvider("AuthorizerOption", platformConfig({ [demo.appId]: demo.authorizerRefreshToken }));
+      await assert.rejects(provider.create(option("wx00000000000000ff")), /No refresh token for authorizer wx00000000000000ff: add "wx00000000000000ff" to .*wechat:authorizerRefreshTokens/);
+      assert.equal(env.emulator.callCounts().total, 0);
+    });
+
+    it("explains a stale verify ticket (61006)", async () => {
+      const provider = await hostedProvider("AuthorizerOption", platformConfig({ [demo.appId]: demo.authorizerRefreshToken }, { "wechat:componentVerifyTicket": "ticket@@@stale" }));
+      await assert.rejects(provider.create(option(demo.appId)), /api_component_token failed: errcode 61006 .*wechat:componentVerifyTicket/);
+    });
+  });
+
+  describe("a ready access token", () => {
+    it("is used as is, with no token request", async () => {
+      const token = env.emulator.issueAccessToken(demo.appId);
+      const provider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl, "wechat:accessToken": token });
+      await provider.create(option(demo.appId));
+      assert.equal(env.emulator.callCounts().token, 0);
+      assert.equal(env.emulator.filter({ kind: "set" })[0].token, token);
+    });
+
+    it("says to issue a new one when it has expired (42001)", async () => {
+      const token = env.emulator.issueAccessToken(demo.appId);
+      env.emulator.expireTokens(demo.appId);
+      const provider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl, "wechat:accessToken": token });
+      await assert.rejects(provider.create(option(demo.appId)), /errcode 42001 .*wechat:accessToken .*issue a new authorizer access token for wx0000000000000001/);
+    });
+  });
+
+  describe("a refused token", () => {
+    let provider: HostedProvider;
+    beforeEach(async () => {
+      provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+      await provider.create(option(demo.appId, "location_report"));
+    });
+
+    for (const [what, refuse] of [
+      ["expired (42001)", () => env.emulator.expireTokens(demo.appId)],
+      ["revoked (40001)", () => env.emulator.revokeTokens(demo.appId)],
+    ] as const) {
+      it(`is renewed once when ${what}, once for all resources that saw it`, async () => {
+        refuse();
+        env.emulator.clearRequests();
+        await Promise.all(["voice_recognize", "customer_service"].map((name) => provider.create(option(demo.appId, name))));
+        const tokens = env.emulator.filter({ path: "/cgi-bin/stable_token" });
+        assert.equal(tokens.length, 1);
+        assert.equal((tokens[0].body as { force_refresh: boolean }).force_refresh, true);
+        assert.equal(env.emulator.options(demo.appId).customer_service, "1");
+      });
+    }
+
+    it("fails with the credentials to check when the renewed token is refused too", async () => {
+      env.emulator.injectFault({ path: "/cgi-bin/component/get_authorizer_option", errcode: 40001 });
+      env.emulator.clearRequests();
+      await assert.rejects(provider.create(option(demo.appId, "voice_recognize")), /errcode 40001 .*refused too: check wechat:appId and wechat:appSecret for wx0000000000000001/);
+      assert.equal(env.emulator.filter({ path: "/cgi-bin/component/get_authorizer_option" }).length, 2);
+    });
+  });
+
+  describe("configuration", () => {
+    it("is an error naming every way to set credentials when none is set", async () => {
+      const provider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl });
+      await assert.rejects(provider.create(option(demo.appId)), /No WeChat credentials are configured\. Set one of: wechat:accessToken .* wechat:appId \+ wechat:appSecret .* wechat:componentAppId/);
+    });
+
+    it("does not need credentials to check and diff (preview works without them)", async () => {
+      const provider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl });
+      const { inputs } = await provider.check({}, option(demo.appId));
+      assert.deepEqual(await provider.diff("id", inputs, inputs), { changes: false });
+    });
+
+    it("rejects settings of two modes at once", () => {
+      const config = readProviderConfig({ get: (key) => ({ "wechat:accessToken": "token-1234567", "wechat:appId": demo.appId, "wechat:appSecret": "s" })[key] }, {});
+      assert.match(config.credentialsProblem ?? "", /Contradictory WeChat credentials: .*wechat:accessToken .*wechat:appSecret/);
+    });
+
+    it("takes credentials from WECHAT_* variables when the stack sets none", () => {
+      const config = readProviderConfig({ get: () => undefined }, { WECHAT_APP_ID: demo.appId, WECHAT_APP_SECRET: "from-env" });
+      assert.deepEqual(config.credentials, { mode: "account", appId: demo.appId, appSecret: "from-env" });
+    });
+
+    it("ignores WECHAT_* credentials when the stack sets its own", () => {
+      const config = readProviderConfig({ get: (key) => ({ "wechat:accessToken": "stack-token" })[key] }, { WECHAT_APP_SECRET: "from-env", WECHAT_APP_ID: demo.appId });
+      assert.equal(config.credentials?.mode, "accessToken");
+    });
+
+    it("refuses plain http to anything but loopback, since tokens travel in the URL", () => {
+      assert.throws(() => readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": "http://proxy.example.com" })[key] }, {}), /must use https/);
+      assert.equal(readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": "http://127.0.0.1:8080/" })[key] }, {}).apiBaseUrl, "http://127.0.0.1:8080");
+    });
+
+    it("names the key and the limit of a bad retry setting", () => {
+      assert.throws(() => readProviderConfig({ get: (key) => ({ "wechat:maxAttempts": "0" })[key] }, {}), /wechat:maxAttempts must be at least 1 \(got "0"\)/);
+    });
+
+    it("rejects a refresh-token map that is not JSON, without echoing it", () => {
+      const config = readProviderConfig({ get: (key) => ({ "wechat:componentAppId": demo.componentAppId, "wechat:componentAccessToken": "ctok-123456", "wechat:authorizerRefreshTokens": "secret-refresh-value" })[key] }, {});
+      assert.match(config.credentialsProblem ?? "", /must be a JSON object mapping authorizer appid to refresh token/);
+      assert.doesNotMatch(config.credentialsProblem ?? "", /secret-refresh-value/);
+    });
+  });
+});

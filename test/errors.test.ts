@@ -1,0 +1,124 @@
+/**
+ * Errors are answers: every documented errcode becomes a message naming the API, the account and the fix; retries
+ * happen only where they can help, bounded; and no token or secret ever appears in what is thrown.
+ */
+import { strict as assert } from "node:assert";
+import * as net from "node:net";
+import { ERRCODES } from "../provider/errors";
+import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
+import { hostedProvider } from "./support/providerHost";
+
+const appId = DEMO_CREDENTIALS.appId;
+const getPath = "/cgi-bin/component/get_authorizer_option";
+const create = { authorizerAppId: appId, optionName: "location_report", optionValue: "1", deleteBehavior: "retain" };
+
+/** What a person should read for each documented errcode (besides the API and the appid). */
+const EXPECTED_ADVICE: Record<number, RegExp> = {
+  [-1]: /system busy/,
+  [-1000]: /system error/,
+  40001: /invalid credential/,
+  40013: /invalid appid .*case-sensitive/,
+  40014: /invalid access_token/,
+  40101: /missing parameter .*defect in pulumi-wechat/,
+  40164: /IP whitelist .*egress IP/,
+  41001: /access_token missing .*defect/,
+  42001: /access_token expired/,
+  43002: /POST required .*defect/,
+  44002: /empty POST data .*defect/,
+  45009: /daily API quota .*resets .*clear_quota/,
+  45011: /minute-quota .*wechat:maxConcurrency/,
+  47001: /data format error .*defect/,
+  48001: /permission set 49 or 64/,
+  61003: /has not authorized this third-party platform/,
+  61004: /platform's IP whitelist/,
+};
+
+describe("errors", () => {
+  const env = useEmulator();
+  const provider = () => hostedProvider("AuthorizerOption", env.accountConfig({ "wechat:maxAttempts": "3" }));
+
+  describe("every documented errcode has advice", () => {
+    for (const [code, advice] of Object.entries(EXPECTED_ADVICE)) {
+      it(`${code}: names the API, the authorizer and what to do`, async () => {
+        assert.ok(ERRCODES[Number(code)], `errcode ${code} is in the table`);
+        env.emulator.injectFault({ path: getPath, errcode: Number(code) });
+        const error: Error = await (await provider()).create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+        assert.match(error.message, new RegExp(`get_authorizer_option for authorizer ${appId} failed`));
+        assert.match(error.message, new RegExp(`errcode ${code} `));
+        assert.match(error.message, advice);
+        assert.match(error.message, /Fix: /);
+      });
+    }
+  });
+
+  describe("retries", () => {
+    for (const fault of [{ errcode: -1 }, { errcode: -1000 }, { errcode: 45011 }, { httpStatus: 502 }, { drop: true }]) {
+      it(`retries ${JSON.stringify(fault)} and succeeds`, async () => {
+        env.emulator.injectFault({ path: getPath, times: 2, ...fault });
+        const { outs } = await (await provider()).create(create);
+        assert.equal(outs.previousValue, "0");
+        assert.equal(env.emulator.filter({ path: getPath }).length, 3);
+      });
+    }
+
+    it("gives up after wechat:maxAttempts and says how many attempts were made", async () => {
+      env.emulator.injectFault({ path: getPath, errcode: -1 });
+      await assert.rejects((await provider()).create(create), /failed after 3 attempts: errcode -1 /);
+      assert.equal(env.emulator.filter({ path: getPath }).length, 3);
+    });
+
+    for (const code of [45009, 48001, 61004, 40164, 40013, 47001]) {
+      it(`does not retry ${code}`, async () => {
+        env.emulator.injectFault({ path: getPath, errcode: code });
+        await assert.rejects((await provider()).create(create));
+        assert.equal(env.emulator.filter({ path: getPath }).length, 1);
+      });
+    }
+
+    it("retries an answer slower than wechat:requestTimeoutMs", async () => {
+      env.emulator.injectFault({ path: getPath, delayMs: 1000, times: 1 });
+      const fast = await hostedProvider("AuthorizerOption", env.accountConfig({ "wechat:requestTimeoutMs": "200" }));
+      const { outs } = await fast.create(create);
+      assert.equal(outs.previousValue, "0");
+      assert.equal(env.emulator.filter({ path: getPath }).length, 2);
+    });
+  });
+
+  describe("no token or secret in what is thrown", () => {
+    it("network failures say what failed without the URL (got's message carries access_token)", async () => {
+      const closedPort = await new Promise<number>((resolve) => {
+        const server = net.createServer().listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as net.AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const token = env.emulator.issueAccessToken(appId);
+      const unreachable = await hostedProvider("AuthorizerOption", {
+        "wechat:apiBaseUrl": `http://127.0.0.1:${closedPort}`,
+        "wechat:accessToken": token,
+        "wechat:retryBaseDelayMs": "1",
+        "wechat:maxAttempts": "2",
+      });
+      const error: Error = await unreachable.create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+      assert.match(error.message, /failed after 2 attempts: network error ECONNREFUSED/);
+      assert.doesNotMatch(`${error.message}\n${error.stack}`, new RegExp(token));
+      assert.doesNotMatch(`${error.message}\n${error.stack}`, /access_token=/);
+    });
+
+    it("an errmsg that echoes the token is redacted", async () => {
+      const token = env.emulator.issueAccessToken(appId);
+      env.emulator.injectFault({ path: getPath, errcode: 40164, errmsg: `invalid ip 1.2.3.4, not in whitelist, access_token=${token}` });
+      const tokenProvider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl, "wechat:accessToken": token });
+      const error: Error = await tokenProvider.create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+      assert.match(error.message, /access_token=\[redacted\]/);
+      assert.doesNotMatch(`${error.message}\n${error.stack}`, new RegExp(token));
+    });
+
+    it("a wrong app secret is reported without the secret", async () => {
+      const wrong = await hostedProvider("AuthorizerOption", env.accountConfig({ "wechat:appSecret": "wrong-secret-value" }));
+      const error: Error = await wrong.create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+      assert.match(error.message, /stable_token for authorizer wx0000000000000001 failed: errcode 40125 invalid appsecret/);
+      assert.doesNotMatch(`${error.message}\n${error.stack}`, /wrong-secret-value/);
+    });
+  });
+});
