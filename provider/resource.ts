@@ -77,7 +77,12 @@ function crossesUnknown(root: unknown, path: readonly PropertyKey[]): boolean {
 }
 
 /** Makes zod's messages read as a person would write them, naming the allowed values where there is a list. */
-function reason(issue: z.core.$ZodIssue): string {
+function reason(issue: z.core.$ZodIssue, value: unknown): string {
+  if (value === undefined && issue.path.length > 0) {
+    // The schema's own message for a missing property says what to give; zod's generic one does not.
+    const given = issue.message.startsWith("Invalid") ? "" : issue.message;
+    return given.includes("is required") ? given : `is required${given ? `: ${given}` : ""}`;
+  }
   switch (issue.code) {
     case "unrecognized_keys":
       return `unknown propert${issue.keys.length === 1 ? "y" : "ies"} ${issue.keys.map((key) => `"${key}"`).join(", ")}: remove ${
@@ -101,7 +106,7 @@ export function checkWith<Schema extends z.ZodType>(schema: Schema, news: Record
   if (parsed.success) return { inputs: parsed.data };
   const failures = parsed.error.issues
     .filter((issue) => !crossesUnknown(inputs, issue.path))
-    .map((issue) => ({ property: propertyPath(issue.path) || "(inputs)", reason: reason(issue) }));
+    .map((issue) => ({ property: propertyPath(issue.path) || "(inputs)", reason: reason(issue, valueAt(inputs, issue.path)) }));
   if (failures.length) return { failures };
   // Only unknowns stood in the way: pass the inputs on as given; they are checked again once known.
   return { inputs: inputs as z.output<Schema> };
