@@ -1,13 +1,15 @@
 /**
  * `npm run demo`, the README's first command: starts the WeChat API emulator, runs the quickstart program (the root
  * Pulumi.yaml) through preview, up, and a second up that must change nothing, then prints what the emulator holds.
- * It uses the real `pulumi` CLI when it is on PATH (and WECHAT_ENGINE=pulumi), the engine harness otherwise.
+ * It uses the real `pulumi` CLI when it is on PATH (WECHAT_ENGINE=harness forces the harness), the engine harness
+ * otherwise, and says which.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEMO_CREDENTIALS, WeChatEmulator } from "./emulator/server";
 import { RunEngineOptions, chooseEngine, runEngine } from "./harness";
+import { pulumiOnPath } from "./harness/pulumiCli";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
   emulator.addDemo();
   const baseUrl = await emulator.start();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-demo-"));
-  const { engine, note } = chooseEngine();
+  const { engine, note } = chooseEngine(process.env.WECHAT_ENGINE ?? (pulumiOnPath() ? "pulumi" : "harness"));
   console.log(`WeChat API emulator on ${baseUrl} (demo account ${DEMO_CREDENTIALS.appId}).`);
   console.log(`Engine: ${engine === "pulumi" ? "the pulumi CLI" : "the engine harness (Pulumi's own program runtime and provider host, driven over gRPC)"}${note ? ` (${note})` : ""}.`);
   const options = (command: RunEngineOptions["command"]): RunEngineOptions => ({
