@@ -220,6 +220,11 @@ function resolveCredentials(raw: Partial<Record<SettingName, string>>): Credenti
       authorizerRefreshTokens: tokens.data,
     };
   }
+  if (raw.appId) {
+    throw new WeChatConfigError(
+      `wechat:appId is set but no credential goes with it: add wechat:appSecret (the account's AppSecret) or wechat:accessToken. ${HOW_TO_SET}`,
+    );
+  }
   throw new WeChatConfigError(`No WeChat credentials are configured. ${HOW_TO_SET}`);
 }
 

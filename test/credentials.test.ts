@@ -156,6 +156,12 @@ describe("credentials", () => {
       assert.deepEqual(await provider.diff("id", inputs, inputs), { changes: false });
     });
 
+    it("says which credential is missing when only wechat:appId is set", () => {
+      const config = readProviderConfig({ get: (key) => ({ "wechat:appId": demo.appId })[key] }, {});
+      assert.equal(config.credentials, undefined);
+      assert.match(config.credentialsProblem ?? "", /wechat:appId is set but no credential goes with it: add wechat:appSecret/);
+    });
+
     it("rejects settings of two modes at once", () => {
       const config = readProviderConfig({ get: (key) => ({ "wechat:accessToken": "token-1234567", "wechat:appId": demo.appId, "wechat:appSecret": "s" })[key] }, {});
       assert.match(config.credentialsProblem ?? "", /Contradictory WeChat credentials: .*wechat:accessToken .*wechat:appSecret/);
