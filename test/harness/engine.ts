@@ -568,9 +568,13 @@ export class Deployment implements MonitorHandler {
         }
         if (!hasChanges && !(old.initErrors && old.initErrors.length > 0)) {
             this.step("same", entry);
-            this.live.set(urn, { ...next, id: old.id, outputs: old.outputs });
-            if (old.urn !== urn) this.live.delete(old.urn);
-            this.touch();
+            const same: ResourceState = { ...next, id: old.id, outputs: old.outputs };
+            // Keep the old entry object when nothing changed: the state writer then reuses its serialized text.
+            if (old.urn !== urn || !deepEqual(same, old)) {
+                this.live.set(urn, same);
+                if (old.urn !== urn) this.live.delete(old.urn);
+                this.touch();
+            }
             return { id: old.id, outputs: old.outputs };
         }
         if (this.preview) {
@@ -801,10 +805,12 @@ export class Deployment implements MonitorHandler {
                     this.redactor.addFrom(outputs);
                     const changed = !deepEqual(stripSecrets(outputs), stripSecrets(r.outputs)) || result.id !== r.id;
                     const updated: ResourceState = { ...r, id: result.id, outputs, inputs };
-                    const i = this.pendingDeletes.indexOf(r);
-                    if (i >= 0) this.pendingDeletes[i] = updated;
-                    else this.live.set(r.urn, updated);
-                    this.touch();
+                    if (!deepEqual(updated, r)) {
+                        const i = this.pendingDeletes.indexOf(r);
+                        if (i >= 0) this.pendingDeletes[i] = updated;
+                        else this.live.set(r.urn, updated);
+                        this.touch();
+                    }
                     this.step(changed ? "update" : "same", r);
                 }),
             ),

@@ -198,13 +198,36 @@ export function writeFileAtomic(file: string, text: string): void {
 }
 
 /**
- * Writes the state at most every `intervalMs` while steps complete, and at once on flush(): a run of a thousand
- * resources writes a few dozen times, not a thousand.
+ * The stored text of a state: one resource per line, so the file stays readable and greppable while a large state
+ * is written fast. `cache` keeps the sealed text of resource entries already written (entries are replaced, never
+ * mutated, when they change), so a write costs what changed plus one concatenation.
+ */
+export function serializeState(state: StateFile, cipher: SecretCipher, cache?: WeakMap<ResourceState, string>): string {
+    const sealed = sealState({ ...state, resources: [] }, cipher);
+    const resources = state.resources.map((r) => {
+        let text = cache?.get(r);
+        if (text === undefined) {
+            text = JSON.stringify({ ...r, inputs: cipher.seal(r.inputs), outputs: cipher.seal(r.outputs) });
+            cache?.set(r, text);
+        }
+        return text;
+    });
+    const head = JSON.stringify({ version: sealed.version, project: sealed.project, stack: sealed.stack, secretsProvider: sealed.secretsProvider });
+    const body = resources.length > 0 ? `[\n  ${resources.join(",\n  ")}\n]` : "[]";
+    return `${head.slice(0, -1)},\n"resources": ${body},\n"outputs": ${JSON.stringify(sealed.outputs)}\n}\n`;
+}
+
+/**
+ * Writes the state at most every `intervalMs` while steps complete (and never more than a fifth of the time, for
+ * very large states), and at once on flush(): a run of a thousand resources writes a few dozen times, not a
+ * thousand.
  */
 export class StateWriter {
     private timer: NodeJS.Timeout | undefined;
     private lastWrite = 0;
+    private lastDuration = 0;
     private dirty = false;
+    private readonly cache = new WeakMap<ResourceState, string>();
     writes = 0;
 
     constructor(
@@ -218,7 +241,7 @@ export class StateWriter {
     touch(): void {
         this.dirty = true;
         if (this.timer) return;
-        const wait = Math.max(0, this.lastWrite + this.intervalMs - Date.now());
+        const wait = Math.max(0, this.lastWrite + Math.max(this.intervalMs, 4 * this.lastDuration) - Date.now());
         this.timer = setTimeout(() => {
             this.timer = undefined;
             this.write();
@@ -235,9 +258,11 @@ export class StateWriter {
     }
 
     private write(): void {
+        const started = Date.now();
         this.dirty = false;
-        this.lastWrite = Date.now();
         this.writes++;
-        writeFileAtomic(this.file, JSON.stringify(sealState(this.snapshot(), this.cipher), null, 2) + "\n");
+        writeFileAtomic(this.file, serializeState(this.snapshot(), this.cipher, this.cache));
+        this.lastWrite = Date.now();
+        this.lastDuration = this.lastWrite - started;
     }
 }
