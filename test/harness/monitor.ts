@@ -13,120 +13,120 @@ import { PropertyMap } from "./values";
 
 /** An error to answer the program with. */
 export class RpcError extends Error {
-    constructor(
-        readonly code: grpc.status,
-        message: string,
-    ) {
-        super(message);
-    }
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface MonitorHandler {
-    supportsFeature(id: string): boolean;
-    registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse>;
-    readResource(req: resproto.ReadResourceRequest): Promise<resproto.ReadResourceResponse>;
-    registerResourceOutputs(urn: string, outputs: PropertyMap): void;
-    log(severity: engineproto.LogSeverity, message: string, urn: string, ephemeral: boolean): void;
-    setRootResource(urn: string): void;
-    getRootResource(): string;
+  supportsFeature(id: string): boolean;
+  registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse>;
+  readResource(req: resproto.ReadResourceRequest): Promise<resproto.ReadResourceResponse>;
+  registerResourceOutputs(urn: string, outputs: PropertyMap): void;
+  log(severity: engineproto.LogSeverity, message: string, urn: string, ephemeral: boolean): void;
+  setRootResource(urn: string): void;
+  getRootResource(): string;
 }
 
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
 export class MonitorServer {
-    /** RPC name → number of calls: what the runtime actually used. */
-    readonly calls = new Map<string, number>();
-    private server: grpc.Server | undefined;
-    address = "";
+  /** RPC name → number of calls: what the runtime actually used. */
+  readonly calls = new Map<string, number>();
+  private server: grpc.Server | undefined;
+  address = "";
 
-    constructor(private readonly handler: MonitorHandler) {}
+  constructor(private readonly handler: MonitorHandler) {}
 
-    private unary<Req, Res>(name: string, fn: (req: Req) => Res | Promise<Res>): Unary {
-        return (call, callback) => {
-            this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-            Promise.resolve()
-                .then(() => fn(call.request as Req))
-                .then(
-                    (res) => callback(null, res),
-                    (err: unknown) => {
-                        const code = err instanceof RpcError ? err.code : grpc.status.UNKNOWN;
-                        const details = err instanceof Error ? err.message : String(err);
-                        callback({ code, details, metadata: new grpc.Metadata() }, null);
-                    },
-                );
-        };
-    }
-
-    private unimplemented(name: string): Unary {
-        return this.unary(name, () => {
-            throw new RpcError(grpc.status.UNIMPLEMENTED, `${name} is not supported by the engine harness`);
-        });
-    }
-
-    async start(): Promise<string> {
-        const h = this.handler;
-        const server = new grpc.Server(CHANNEL_OPTIONS);
-        const monitor: grpc.UntypedServiceImplementation = {
-            supportsFeature: this.unary("SupportsFeature", (req: resproto.SupportsFeatureRequest) => {
-                const id = req.getId();
-                this.calls.set(`SupportsFeature(${id})`, (this.calls.get(`SupportsFeature(${id})`) ?? 0) + 1);
-                return new resproto.SupportsFeatureResponse().setHassupport(h.supportsFeature(id));
-            }),
-            registerResource: this.unary("RegisterResource", (req: resproto.RegisterResourceRequest) => h.registerResource(req)),
-            readResource: this.unary("ReadResource", (req: resproto.ReadResourceRequest) => h.readResource(req)),
-            registerResourceOutputs: this.unary("RegisterResourceOutputs", (req: resproto.RegisterResourceOutputsRequest) => {
-                h.registerResourceOutputs(req.getUrn(), fromStruct(req.getOutputs()));
-                return new emptyproto.Empty();
-            }),
-            invoke: this.unary("Invoke", (req: resproto.ResourceInvokeRequest) => {
-                throw new RpcError(grpc.status.UNIMPLEMENTED, `invoke ${req.getTok()} is not supported by the engine harness`);
-            }),
-            call: this.unimplemented("Call"),
-            getDeploymentInfo: this.unimplemented("GetDeploymentInfo"),
-            registerStackTransform: this.unimplemented("RegisterStackTransform"),
-            registerStackInvokeTransform: this.unimplemented("RegisterStackInvokeTransform"),
-            registerResourceHook: this.unimplemented("RegisterResourceHook"),
-            registerErrorHook: this.unimplemented("RegisterErrorHook"),
-            registerPackage: this.unimplemented("RegisterPackage"),
-            signalAndWaitForShutdown: this.unary("SignalAndWaitForShutdown", () => new emptyproto.Empty()),
-        };
-        const engine: grpc.UntypedServiceImplementation = {
-            log: this.unary("Log", (req: engineproto.LogRequest) => {
-                h.log(req.getSeverity(), req.getMessage(), req.getUrn(), req.getEphemeral());
-                return new emptyproto.Empty();
-            }),
-            getRootResource: this.unary("GetRootResource", () => new engineproto.GetRootResourceResponse().setUrn(h.getRootResource())),
-            setRootResource: this.unary("SetRootResource", (req: engineproto.SetRootResourceRequest) => {
-                h.setRootResource(req.getUrn());
-                return new engineproto.SetRootResourceResponse();
-            }),
-            startDebugging: this.unimplemented("StartDebugging"),
-            // The harness stands for a current CLI: every version requirement is met.
-            requirePulumiVersion: this.unary("RequirePulumiVersion", () => new engineproto.RequirePulumiVersionResponse()),
-        };
-        server.addService(resgrpc.ResourceMonitorService as unknown as grpc.ServiceDefinition, monitor);
-        server.addService(enginegrpc.EngineService as unknown as grpc.ServiceDefinition, engine);
-        const port = await new Promise<number>((resolve, reject) =>
-            server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  private unary<Req, Res>(name: string, fn: (req: Req) => Res | Promise<Res>): Unary {
+    return (call, callback) => {
+      this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+      Promise.resolve()
+        .then(() => fn(call.request as Req))
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => {
+            const code = err instanceof RpcError ? err.code : grpc.status.UNKNOWN;
+            const details = err instanceof Error ? err.message : String(err);
+            callback({ code, details, metadata: new grpc.Metadata() }, null);
+          },
         );
-        this.server = server;
-        this.address = `127.0.0.1:${port}`;
-        return this.address;
-    }
+    };
+  }
 
-    async stop(): Promise<void> {
-        const server = this.server;
-        if (!server) return;
-        this.server = undefined;
-        await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-                server.forceShutdown();
-                resolve();
-            }, 1000);
-            server.tryShutdown(() => {
-                clearTimeout(timer);
-                resolve();
-            });
-        });
-    }
+  private unimplemented(name: string): Unary {
+    return this.unary(name, () => {
+      throw new RpcError(grpc.status.UNIMPLEMENTED, `${name} is not supported by the engine harness`);
+    });
+  }
+
+  async start(): Promise<string> {
+    const h = this.handler;
+    const server = new grpc.Server(CHANNEL_OPTIONS);
+    const monitor: grpc.UntypedServiceImplementation = {
+      supportsFeature: this.unary("SupportsFeature", (req: resproto.SupportsFeatureRequest) => {
+        const id = req.getId();
+        this.calls.set(`SupportsFeature(${id})`, (this.calls.get(`SupportsFeature(${id})`) ?? 0) + 1);
+        return new resproto.SupportsFeatureResponse().setHassupport(h.supportsFeature(id));
+      }),
+      registerResource: this.unary("RegisterResource", (req: resproto.RegisterResourceRequest) => h.registerResource(req)),
+      readResource: this.unary("ReadResource", (req: resproto.ReadResourceRequest) => h.readResource(req)),
+      registerResourceOutputs: this.unary("RegisterResourceOutputs", (req: resproto.RegisterResourceOutputsRequest) => {
+        h.registerResourceOutputs(req.getUrn(), fromStruct(req.getOutputs()));
+        return new emptyproto.Empty();
+      }),
+      invoke: this.unary("Invoke", (req: resproto.ResourceInvokeRequest) => {
+        throw new RpcError(grpc.status.UNIMPLEMENTED, `invoke ${req.getTok()} is not supported by the engine harness`);
+      }),
+      call: this.unimplemented("Call"),
+      getDeploymentInfo: this.unimplemented("GetDeploymentInfo"),
+      registerStackTransform: this.unimplemented("RegisterStackTransform"),
+      registerStackInvokeTransform: this.unimplemented("RegisterStackInvokeTransform"),
+      registerResourceHook: this.unimplemented("RegisterResourceHook"),
+      registerErrorHook: this.unimplemented("RegisterErrorHook"),
+      registerPackage: this.unimplemented("RegisterPackage"),
+      signalAndWaitForShutdown: this.unary("SignalAndWaitForShutdown", () => new emptyproto.Empty()),
+    };
+    const engine: grpc.UntypedServiceImplementation = {
+      log: this.unary("Log", (req: engineproto.LogRequest) => {
+        h.log(req.getSeverity(), req.getMessage(), req.getUrn(), req.getEphemeral());
+        return new emptyproto.Empty();
+      }),
+      getRootResource: this.unary("GetRootResource", () => new engineproto.GetRootResourceResponse().setUrn(h.getRootResource())),
+      setRootResource: this.unary("SetRootResource", (req: engineproto.SetRootResourceRequest) => {
+        h.setRootResource(req.getUrn());
+        return new engineproto.SetRootResourceResponse();
+      }),
+      startDebugging: this.unimplemented("StartDebugging"),
+      // The harness stands for a current CLI: every version requirement is met.
+      requirePulumiVersion: this.unary("RequirePulumiVersion", () => new engineproto.RequirePulumiVersionResponse()),
+    };
+    server.addService(resgrpc.ResourceMonitorService as unknown as grpc.ServiceDefinition, monitor);
+    server.addService(enginegrpc.EngineService as unknown as grpc.ServiceDefinition, engine);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    this.server = server;
+    this.address = `127.0.0.1:${port}`;
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 1000);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 }

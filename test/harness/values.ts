@@ -15,29 +15,29 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type PropertyMap = { [key: string]: Json };
 
 function isPlainObject(v: unknown): v is { [key: string]: Json } {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 export function isSecret(v: unknown): v is { [key: string]: Json } {
-    return isPlainObject(v) && v[SECRET_SIG_KEY] === SECRET_SIG;
+  return isPlainObject(v) && v[SECRET_SIG_KEY] === SECRET_SIG;
 }
 
 export function makeSecret(v: Json): Json {
-    return isSecret(v) ? v : { [SECRET_SIG_KEY]: SECRET_SIG, value: v };
+  return isSecret(v) ? v : { [SECRET_SIG_KEY]: SECRET_SIG, value: v };
 }
 
 export function containsSecrets(v: unknown): boolean {
-    if (isSecret(v)) return true;
-    if (Array.isArray(v)) return v.some(containsSecrets);
-    if (isPlainObject(v)) return Object.values(v).some(containsSecrets);
-    return false;
+  if (isSecret(v)) return true;
+  if (Array.isArray(v)) return v.some(containsSecrets);
+  if (isPlainObject(v)) return Object.values(v).some(containsSecrets);
+  return false;
 }
 
 export function containsUnknowns(v: unknown): boolean {
-    if (v === UNKNOWN) return true;
-    if (Array.isArray(v)) return v.some(containsUnknowns);
-    if (isPlainObject(v)) return Object.values(v).some(containsUnknowns);
-    return false;
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknowns);
+  if (isPlainObject(v)) return Object.values(v).some(containsUnknowns);
+  return false;
 }
 
 /**
@@ -46,14 +46,14 @@ export function containsUnknowns(v: unknown): boolean {
  * Configure, which the host unwraps itself); this does the same.
  */
 export function stripSecrets<T extends Json | undefined>(v: T): T {
-    if (isSecret(v)) return stripSecrets(v.value as T);
-    if (Array.isArray(v)) return v.map((e) => stripSecrets(e)) as T;
-    if (isPlainObject(v)) {
-        const out: { [key: string]: Json } = {};
-        for (const [k, e] of Object.entries(v)) out[k] = stripSecrets(e);
-        return out as T;
-    }
-    return v;
+  if (isSecret(v)) return stripSecrets(v.value as T);
+  if (Array.isArray(v)) return v.map((e) => stripSecrets(e)) as T;
+  if (isPlainObject(v)) {
+    const out: { [key: string]: Json } = {};
+    for (const [k, e] of Object.entries(v)) out[k] = stripSecrets(e);
+    return out as T;
+  }
+  return v;
 }
 
 /**
@@ -62,51 +62,51 @@ export function stripSecrets<T extends Json | undefined>(v: T): T {
  * secret in the outputs and in the state.
  */
 export function annotateSecrets(outs: PropertyMap, ins: PropertyMap | undefined): PropertyMap {
-    if (!ins) return outs;
-    const result: PropertyMap = { ...outs };
-    for (const [key, inValue] of Object.entries(ins)) {
-        if (!(key in result)) continue;
-        const outValue = result[key];
-        const inPlain = isSecret(inValue) ? undefined : inValue;
-        if (isPlainObject(outValue) && !isSecret(outValue) && isPlainObject(inPlain)) {
-            result[key] = annotateSecrets(outValue, inPlain);
-        } else if (!isSecret(outValue) && containsSecrets(inValue)) {
-            result[key] = makeSecret(outValue);
-        }
+  if (!ins) return outs;
+  const result: PropertyMap = { ...outs };
+  for (const [key, inValue] of Object.entries(ins)) {
+    if (!(key in result)) continue;
+    const outValue = result[key];
+    const inPlain = isSecret(inValue) ? undefined : inValue;
+    if (isPlainObject(outValue) && !isSecret(outValue) && isPlainObject(inPlain)) {
+      result[key] = annotateSecrets(outValue, inPlain);
+    } else if (!isSecret(outValue) && containsSecrets(inValue)) {
+      result[key] = makeSecret(outValue);
     }
-    return result;
+  }
+  return result;
 }
 
 /** Deep equality of JSON values (object key order ignored). */
 export function deepEqual(a: unknown, b: unknown): boolean {
-    if (a === b) return true;
-    if (Array.isArray(a)) {
-        return Array.isArray(b) && a.length === b.length && a.every((e, i) => deepEqual(e, b[i]));
-    }
-    if (isPlainObject(a) && isPlainObject(b)) {
-        const ka = Object.keys(a);
-        if (ka.length !== Object.keys(b).length) return false;
-        return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-    }
-    return false;
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((e, i) => deepEqual(e, b[i]));
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
 }
 
 /** Replaces secrets with "[secret]" and unknowns with "[unknown]": the form in which values are shown to people. */
 export function displayValue(v: Json): Json {
-    if (isSecret(v)) return "[secret]";
-    if (v === UNKNOWN) return "[unknown]";
-    if (Array.isArray(v)) return v.map(displayValue);
-    if (isPlainObject(v)) {
-        const out: { [key: string]: Json } = {};
-        for (const [k, e] of Object.entries(v)) out[k] = displayValue(e);
-        return out;
-    }
-    return v;
+  if (isSecret(v)) return "[secret]";
+  if (v === UNKNOWN) return "[unknown]";
+  if (Array.isArray(v)) return v.map(displayValue);
+  if (isPlainObject(v)) {
+    const out: { [key: string]: Json } = {};
+    for (const [k, e] of Object.entries(v)) out[k] = displayValue(e);
+    return out;
+  }
+  return v;
 }
 
 /** JSON-clean copy: drops `undefined` members so the value fits a protobuf Struct. */
 export function clean<T>(v: T): T {
-    return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
 /**
@@ -114,33 +114,31 @@ export function clean<T>(v: T): T {
  * than four characters are not tracked: replacing them everywhere would garble the output more than it protects.
  */
 export class Redactor {
-    private readonly secrets = new Set<string>();
-    private pattern: RegExp | undefined;
+  private readonly secrets = new Set<string>();
+  private pattern: RegExp | undefined;
 
-    add(secret: string): void {
-        if (secret.length < 4 || this.secrets.has(secret)) return;
-        this.secrets.add(secret);
-        const alternatives = [...this.secrets]
-            .sort((a, b) => b.length - a.length)
-            .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-        this.pattern = new RegExp(alternatives.join("|"), "g");
-    }
+  add(secret: string): void {
+    if (secret.length < 4 || this.secrets.has(secret)) return;
+    this.secrets.add(secret);
+    const alternatives = [...this.secrets].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    this.pattern = new RegExp(alternatives.join("|"), "g");
+  }
 
-    /** Tracks every string found inside a secret of `v`. */
-    addFrom(v: unknown, inSecret = false): void {
-        if (isSecret(v)) return this.addFrom(v.value, true);
-        if (typeof v === "string") {
-            if (inSecret) this.add(v);
-        } else if (Array.isArray(v)) {
-            for (const e of v) this.addFrom(e, inSecret);
-        } else if (isPlainObject(v)) {
-            for (const e of Object.values(v)) this.addFrom(e, inSecret);
-        } else if (inSecret && (typeof v === "number" || typeof v === "boolean")) {
-            this.add(String(v));
-        }
+  /** Tracks every string found inside a secret of `v`. */
+  addFrom(v: unknown, inSecret = false): void {
+    if (isSecret(v)) return this.addFrom(v.value, true);
+    if (typeof v === "string") {
+      if (inSecret) this.add(v);
+    } else if (Array.isArray(v)) {
+      for (const e of v) this.addFrom(e, inSecret);
+    } else if (isPlainObject(v)) {
+      for (const e of Object.values(v)) this.addFrom(e, inSecret);
+    } else if (inSecret && (typeof v === "number" || typeof v === "boolean")) {
+      this.add(String(v));
     }
+  }
 
-    redact(text: string): string {
-        return this.pattern ? text.replace(this.pattern, "[secret]") : text;
-    }
+  redact(text: string): string {
+    return this.pattern ? text.replace(this.pattern, "[secret]") : text;
+  }
 }

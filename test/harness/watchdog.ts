@@ -5,8 +5,8 @@
  */
 const stdin = process.stdin as NodeJS.ReadStream & { unref?: () => void };
 if (!stdin.isTTY) {
-    stdin.on("end", () => process.exit(1));
-    stdin.on("error", () => process.exit(1));
-    stdin.on("data", () => undefined);
-    stdin.unref?.();
+  stdin.on("end", () => process.exit(1));
+  stdin.on("error", () => process.exit(1));
+  stdin.on("data", () => undefined);
+  stdin.unref?.();
 }
