@@ -72,7 +72,7 @@ export interface Summary {
   /** Every step that changed something (not "same"), in completion order. */
   steps: { op: Exclude<StepOp, "same">; urn: string }[];
   failed: Failure[];
-  /** Program log lines of severity error, and the program's exit status. */
+  /** The program runtime's exit status (preview and up only; 1 when the harness stopped a failed program). */
   programExitCode?: number;
   durationMs: number;
   /** RPC name → calls, as the program runtime made them (harness only). */
