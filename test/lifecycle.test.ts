@@ -57,7 +57,10 @@ function useEmulator(fleetSize = 0) {
 
 /** appId → refresh token, for the demo account and the fleet. */
 function refreshTokens(fleet: readonly FleetAccount[]): Record<string, string> {
-  return Object.fromEntries([[A, DEMO_CREDENTIALS.authorizerRefreshToken], ...fleet.map((account) => [account.appId, account.refreshToken])]);
+  return Object.fromEntries([
+    [A, DEMO_CREDENTIALS.authorizerRefreshToken],
+    ...fleet.map((account) => [account.appId, account.refreshToken]),
+  ]);
 }
 
 const none = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
@@ -68,7 +71,13 @@ const stepsOf = (step: StepResult) => step.summary.steps.map(({ op, urn }) => `$
 /** The set calls of a step as [appId, body], in order. */
 const setsOf = (step: StepResult, requestPath: string) => step.requests.filter((r) => r.path === requestPath).map((r) => [r.appId, r.body]);
 /** A callback rule as the API (and the emulator) holds it. */
-const rule = (msgType: string, env: string, functionName: string, event = "", enable = true) => ({ msgType, event, env, functionName, enable });
+const rule = (msgType: string, env: string, functionName: string, event = "", enable = true) => ({
+  msgType,
+  event,
+  env,
+  functionName,
+  enable,
+});
 
 function assertNoResources(step: StepResult): void {
   assert.equal(wechatResources(step.state).size, 0, "the state holds resources");
@@ -113,7 +122,12 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
       { name: "rename", authorizerAppId: C, optionName: "voice_recognize", optionValue: 1, deleteBehavior: "reset" },
       { name: "move", authorizerAppId: B, optionName: "location_report", optionValue: "1", deleteBehavior: "restore" },
     ];
-    stack = new LifecycleStack({ emulator: env.emulator, cwd: SETTINGS_FIXTURE, stack: "options", ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)) });
+    stack = new LifecycleStack({
+      emulator: env.emulator,
+      cwd: SETTINGS_FIXTURE,
+      stack: "options",
+      ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
+    });
   });
   after(() => stack?.dispose());
 
@@ -142,7 +156,11 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
     assert.equal(loc.id, `${A}/location_report`);
     assert.equal(loc.outputs.optionValue, "1", "state keeps the API's string form");
     assert.equal(loc.outputs.deleteBehavior, "retain", "deleteBehavior defaults to retain");
-    assert.deepEqual((step.summary.outputs.optionStates as unknown[])[0], { id: `${A}/location_report`, optionValue: "1", previousValue: "0" });
+    assert.deepEqual((step.summary.outputs.optionStates as unknown[])[0], {
+      id: `${A}/location_report`,
+      optionValue: "1",
+      previousValue: "0",
+    });
   });
 
   it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", async () => {
@@ -289,7 +307,10 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
 interface CallbackConfigSpec {
   name: string;
   authorizerAppId: string;
-  functionConfig?: { enable?: boolean; callbacks: { msgType: string; event?: string; env: string; functionName: string; enable?: boolean }[] };
+  functionConfig?: {
+    enable?: boolean;
+    callbacks: { msgType: string; event?: string; env: string; functionName: string; enable?: boolean }[];
+  };
   containerConfig?: { enable?: boolean; qbaseEnv: string; qbaseContainerPath: string; textMode: 1 | 2 };
   deleteBehavior?: "retain" | "disable" | "restore";
 }
@@ -318,7 +339,12 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     enable: true,
     callbacks: [rule("event", "prod-env", enterFunction, "user_enter_tempsession"), rule("text", "prod-env", "onText")],
   });
-  const containerA = (textMode = 1, qbaseContainerPath = "/push") => ({ enable: true, qbase_env: "prod-env", qbase_container_path: qbaseContainerPath, text_mode: textMode });
+  const containerA = (textMode = 1, qbaseContainerPath = "/push") => ({
+    enable: true,
+    qbase_env: "prod-env",
+    qbase_container_path: qbaseContainerPath,
+    text_mode: textMode,
+  });
   const containerC = { enable: true, qbase_env: "c-env", qbase_container_path: "/c", text_mode: 2 };
   const functionsB = (enable = true) => ({ enable, callbacks: [rule("image", "b-env", "onImage")] });
   const functionsE = (enable = true) => ({ enable, callbacks: [rule("voice", "e-env", "onVoice")] });
@@ -344,10 +370,25 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
       },
       // Manages only B's functions (retain, by default).
       { name: "fnOnly", authorizerAppId: B, functionConfig: { callbacks: [{ msgType: "image", env: "b-env", functionName: "onImage" }] } },
-      { name: "move", authorizerAppId: C, containerConfig: { qbaseEnv: "c-env", qbaseContainerPath: "/c", textMode: 2 }, deleteBehavior: "retain" },
-      { name: "gone", authorizerAppId: E, functionConfig: { callbacks: [{ msgType: "voice", env: "e-env", functionName: "onVoice" }] }, deleteBehavior: "disable" },
+      {
+        name: "move",
+        authorizerAppId: C,
+        containerConfig: { qbaseEnv: "c-env", qbaseContainerPath: "/c", textMode: 2 },
+        deleteBehavior: "retain",
+      },
+      {
+        name: "gone",
+        authorizerAppId: E,
+        functionConfig: { callbacks: [{ msgType: "voice", env: "e-env", functionName: "onVoice" }] },
+        deleteBehavior: "disable",
+      },
     ];
-    stack = new LifecycleStack({ emulator: env.emulator, cwd: SETTINGS_FIXTURE, stack: "callbacks", ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)) });
+    stack = new LifecycleStack({
+      emulator: env.emulator,
+      cwd: SETTINGS_FIXTURE,
+      stack: "callbacks",
+      ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
+    });
   });
   after(() => stack?.dispose());
 
@@ -369,7 +410,12 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
       .callbackConfig(E, { function_config: functionsE() })
       .check();
     const sent = Object.fromEntries(setsOf(step, SET_CALLBACK_CONFIG).map(([appId, body]) => [appId, Object.keys(body as object).sort()]));
-    assert.deepEqual(sent, { [A]: ["container_config", "function_config"], [B]: ["function_config"], [C]: ["container_config"], [E]: ["function_config"] });
+    assert.deepEqual(sent, {
+      [A]: ["container_config", "function_config"],
+      [B]: ["function_config"],
+      [C]: ["container_config"],
+      [E]: ["function_config"],
+    });
     assert.equal(step.counts.set, 4);
     assertStateMatchesAccounts(step.state, env.emulator);
     // What each resource found, for restore: its managed sections only.
@@ -415,7 +461,9 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
   });
 
   it("4c. reordering callbacks changes nothing: their order means nothing to WeChat", async () => {
-    const reordered = configs.map((c) => (c.name === "both" ? { ...c, functionConfig: { ...c.functionConfig!, callbacks: [...c.functionConfig!.callbacks].reverse() } } : c));
+    const reordered = configs.map((c) =>
+      c.name === "both" ? { ...c, functionConfig: { ...c.functionConfig!, callbacks: [...c.functionConfig!.callbacks].reverse() } } : c,
+    );
     const step = await stack.run("preview", { config: { "wechat-settings:spec": JSON.stringify({ callbackConfigs: reordered }) } });
     assert.deepEqual(changes(step), { ...none, same: 4 });
     assert.equal(step.counts.total, 0);
@@ -450,7 +498,10 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     const step = await stack.run("refresh", spec());
     assert.deepEqual(changes(step), { ...none, update: 1, same: 3 });
     assert.deepEqual(stepsOf(step), ["update both"]);
-    held.callbackConfig(A, { container_config: containerA(2, "/hijacked") }).callbackConfig(B, { container_config: { ...containerB, qbase_container_path: "/b2" } }).check();
+    held
+      .callbackConfig(A, { container_config: containerA(2, "/hijacked") })
+      .callbackConfig(B, { container_config: { ...containerB, qbase_container_path: "/b2" } })
+      .check();
     const both = resourceNamed(step.state, "both");
     assert.equal((both.outputs.containerConfig as Record<string, unknown>).qbaseContainerPath, "/hijacked");
     assert.equal((both.inputs.containerConfig as Record<string, unknown>).qbaseContainerPath, "/push");
@@ -490,7 +541,10 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
   it("9. destroy restores A, disables B's functions, retains D, and leaves no resource in the state", async () => {
     const step = await stack.run("destroy", spec());
     assert.deepEqual(changes(step), { ...none, delete: 3 });
-    held.callbackConfig(A, legacyA).callbackConfig(B, { function_config: functionsB(false) }).check();
+    held
+      .callbackConfig(A, legacyA)
+      .callbackConfig(B, { function_config: functionsB(false) })
+      .check();
     const sent = Object.fromEntries(setsOf(step, SET_CALLBACK_CONFIG));
     assert.deepEqual(sent, { [A]: legacyA, [B]: { function_config: functionsB(false) } });
     assert.deepEqual(step.state?.resources ?? [], []);
@@ -538,7 +592,10 @@ describe("lifecycle: examples/quickstart (the demo account's own credentials)", 
   it("2. up applies: the account holds exactly the declared options and push configuration", async () => {
     const step = await stack.run("up");
     assert.deepEqual(changes(step), { ...none, create: 4 });
-    held.options(A, { location_report: "1", voice_recognize: "1", customer_service: "0" }).callbackConfig(A, pushFor("prod-6gni9ity244a6ea3")).check();
+    held
+      .options(A, { location_report: "1", voice_recognize: "1", customer_service: "0" })
+      .callbackConfig(A, pushFor("prod-6gni9ity244a6ea3"))
+      .check();
     assert.deepEqual(step.summary.outputs, { locationReport: "1", locationBefore: "0", pushConfigId: `${A}/callback-config` });
     assert.equal(step.counts.token, 1, "one stable_token for the account, shared by both resource types");
     assertStateMatchesAccounts(step.state, env.emulator);
@@ -638,7 +695,12 @@ describe("lifecycle: examples/platform-fleet (the demo platform; accountsFile, t
       { appId: F1, locationReport: 2, cloudbaseEnv: "f1-env" },
       { appId: F2, voiceRecognize: 1, customerService: 1 },
     ];
-    stack = new LifecycleStack({ emulator: env.emulator, cwd: path.join(EXAMPLES, "platform-fleet"), stack: "fleet", ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)) });
+    stack = new LifecycleStack({
+      emulator: env.emulator,
+      cwd: path.join(EXAMPLES, "platform-fleet"),
+      stack: "fleet",
+      ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
+    });
     accountsFile = path.join(stack.stateDir, "accounts.json");
     writeAccounts();
     stack.config["wechat-platform-fleet:accountsFile"] = accountsFile;
@@ -764,9 +826,18 @@ describe("lifecycle: examples/cloudbase (envId from config, the demo account's o
   };
   const functions = (textFunction = "onMessage") => ({
     enable: true,
-    callbacks: [rule("text", envId, textFunction), rule("image", envId, "onMessage"), rule("event", envId, "onEnterSession", "user_enter_tempsession")],
+    callbacks: [
+      rule("text", envId, textFunction),
+      rule("image", envId, "onMessage"),
+      rule("event", envId, "onEnterSession", "user_enter_tempsession"),
+    ],
   });
-  const container = (qbaseContainerPath: string) => ({ enable: true, qbase_env: envId, qbase_container_path: qbaseContainerPath, text_mode: 1 });
+  const container = (qbaseContainerPath: string) => ({
+    enable: true,
+    qbase_env: envId,
+    qbase_container_path: qbaseContainerPath,
+    text_mode: 1,
+  });
 
   before(() => {
     env.emulator.setCallbackConfig(A, legacy);

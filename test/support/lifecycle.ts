@@ -114,7 +114,11 @@ export function assertProvider(resource: ResourceState): void {
     const bytes = Buffer.byteLength(text as string);
     assert.ok(bytes <= MAX_PROVIDER_BYTES, `${resource.urn}: ${side}.__provider is ${bytes} bytes (at most ${MAX_PROVIDER_BYTES})`);
     assert.ok(!(text as string).includes(ROOT), `${resource.urn}: ${side}.__provider names a path of this machine`);
-    assert.deepEqual(requiredModules(text as string), [expected], `${resource.urn}: ${side}.__provider must require ${expected} and nothing else`);
+    assert.deepEqual(
+      requiredModules(text as string),
+      [expected],
+      `${resource.urn}: ${side}.__provider must require ${expected} and nothing else`,
+    );
   }
 }
 
@@ -152,13 +156,20 @@ export function sectionsOf(data: CallbackConfigData) {
   };
 }
 
+/** The outputs of either resource, as far as comparing them with an account goes. */
+type HeldOutputs = Record<string, unknown> & { authorizerAppId: string; optionName: keyof AuthorizerOptions; optionValue: string };
+
 /** Asserts that every resource's outputs say what the emulator's accounts hold (after an up or a refresh). */
 export function assertStateMatchesAccounts(state: StateFile | undefined, emulator: WeChatEmulator): void {
   for (const [name, resource] of wechatResources(state)) {
-    const outputs = resource.outputs as Record<string, any>;
+    const outputs = resource.outputs as HeldOutputs;
     if (resource.type === AUTHORIZER_OPTION) {
-      const held = emulator.options(outputs.authorizerAppId)[outputs.optionName as "location_report"];
-      assert.equal(outputs.optionValue, held, `${name}: state says ${outputs.optionName}=${outputs.optionValue}, the account holds ${held}`);
+      const held = emulator.options(outputs.authorizerAppId)[outputs.optionName];
+      assert.equal(
+        outputs.optionValue,
+        held,
+        `${name}: state says ${outputs.optionName}=${outputs.optionValue}, the account holds ${held}`,
+      );
     } else {
       const held = sectionsOf(emulator.callbackConfig(outputs.authorizerAppId));
       for (const section of ["functionConfig", "containerConfig"] as const) {
