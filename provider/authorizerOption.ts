@@ -120,6 +120,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
  */
 export async function create(inputs: AuthorizerOptionState): Promise<CreateResult<AuthorizerOptionOutputs>> {
   const id = idOf(inputs);
+  session().claimed.add(id);
   const previousValue = await getAuthorizerOption(inputs.authorizerAppId, inputs.optionName);
   if (previousValue !== inputs.optionValue) {
     try {
@@ -140,10 +141,11 @@ export async function read(id: string, props: AuthorizerOptionOutputs): Promise<
 }
 
 export async function update(
-  _id: string,
+  id: string,
   olds: AuthorizerOptionOutputs,
   news: AuthorizerOptionState,
 ): Promise<UpdateResult<AuthorizerOptionOutputs>> {
+  session().claimed.add(id);
   if (olds.optionValue !== news.optionValue) {
     await setAuthorizerOption(news.authorizerAppId, news.optionName, news.optionValue);
   }
@@ -152,9 +154,11 @@ export async function update(
 
 /**
  * Lets go of the option per `deleteBehavior`. Reset and restore always send the value, even when state says the
- * account holds it already: state may be older than the account (no refresh since an out-of-band change).
+ * account holds it already: state may be older than the account (no refresh since an out-of-band change). An option
+ * another resource took over in this deployment (a rename) is left to it.
  */
-async function deleteAuthorizerOption(_id: string, props: AuthorizerOptionOutputs): Promise<void> {
+async function deleteAuthorizerOption(id: string, props: AuthorizerOptionOutputs): Promise<void> {
+  if (session().claimed.has(id)) return;
   const target = { retain: undefined, reset: "0", restore: props.previousValue }[props.deleteBehavior ?? "retain"];
   if (target !== undefined) await setAuthorizerOption(props.authorizerAppId, props.optionName, target);
 }

@@ -263,6 +263,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
  */
 export async function create(inputs: CallbackConfigState): Promise<CreateResult<CallbackConfigOutputs>> {
   const id = idOf(inputs.authorizerAppId);
+  session().claimed.add(id);
   const previousConfig = await getCallbackConfig(inputs.authorizerAppId, inputs);
   try {
     await setCallbackConfig(inputs.authorizerAppId, changedSections(previousConfig, inputs));
@@ -284,7 +285,8 @@ export async function read(id: string, props: CallbackConfigOutputs): Promise<Re
  * Sends only the sections that changed. A section the program starts managing is read first, so that `restore`
  * can put it back too; a section it stops managing is left as it is on the account and forgotten.
  */
-export async function update(_id: string, olds: CallbackConfigOutputs, news: CallbackConfigState): Promise<UpdateResult<CallbackConfigOutputs>> {
+export async function update(id: string, olds: CallbackConfigOutputs, news: CallbackConfigState): Promise<UpdateResult<CallbackConfigOutputs>> {
+  session().claimed.add(id);
   const previous: Sections = {};
   if (news.functionConfig) previous.functionConfig = olds.previousConfig?.functionConfig;
   if (news.containerConfig) previous.containerConfig = olds.previousConfig?.containerConfig;
@@ -305,9 +307,11 @@ export async function update(_id: string, olds: CallbackConfigOutputs, news: Cal
 
 /**
  * Lets go of the managed sections per `deleteBehavior`. Disable and restore always send, even when state says the
- * account is that way already: state may be older than the account.
+ * account is that way already: state may be older than the account. A configuration another resource took over in
+ * this deployment (a rename) is left to it.
  */
-async function deleteCallbackConfig(_id: string, props: CallbackConfigOutputs): Promise<void> {
+async function deleteCallbackConfig(id: string, props: CallbackConfigOutputs): Promise<void> {
+  if (session().claimed.has(id)) return;
   switch (props.deleteBehavior ?? "retain") {
     case "retain":
       return;

@@ -13,6 +13,12 @@ export interface Session {
   readonly tokens: TokenSource;
   /** Calls an API on behalf of an authorized account with its access token (renewed once if refused). */
   call(appId: string, api: string, path: string, body: Readonly<Record<string, unknown>>): Promise<WeChatAnswer>;
+  /**
+   * The settings (resource ids) a create or update took over during this deployment. Pulumi creates a renamed
+   * resource before it deletes the old one, and both have the same id (the id is the setting): the old one's delete
+   * must then leave the setting to its new owner instead of resetting or restoring it.
+   */
+  readonly claimed: Set<string>;
 }
 
 let current: { readonly fingerprint: string; readonly session: Session } | undefined;
@@ -24,6 +30,7 @@ function createSession(config: ProviderConfig): Session {
     config,
     client,
     tokens,
+    claimed: new Set(),
     call: (appId, api, path, body) =>
       tokens.withAccessToken(appId, (token) => client.post({ api, appId, path, query: { access_token: token }, body })),
   };

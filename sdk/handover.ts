@@ -24,8 +24,22 @@ const METHODS = ["configure", "check", "diff", "create", "read", "update", "dele
  * @param packagePath the module's public name, e.g. `pulumi-wechat/provider/authorizer-option`
  */
 export function providerFor(module: pulumi.dynamic.ResourceProvider, moduleFile: string, packagePath: string): pulumi.dynamic.ResourceProvider {
-  const installed = moduleFile.split(path.sep).includes("node_modules");
-  return installed ? module : requireAtRunTime(packagePath);
+  return serializesAsRequire(moduleFile, packagePath.split("/")[0]) ? module : requireAtRunTime(packagePath);
+}
+
+/**
+ * Whether Pulumi's serializer will write the module as a `require` of this package by its public name. The
+ * serializer takes the module's path relative to the program directory and keeps what follows the first
+ * `node_modules` segment, which must start with this package's name (it does not under pnpm, whose packages live
+ * under `node_modules/.pnpm/`, nor when the package is linked). It then finds the package's `exports` by cutting the
+ * absolute path at the first occurrence of the package's name, which must be the installed copy (it is not in a
+ * project directory such as `~/src/pulumi-wechat-infra`). Every other layout gets the stub.
+ */
+function serializesAsRequire(moduleFile: string, packageName: string): boolean {
+  const segments = path.relative(process.cwd(), moduleFile).split(path.sep);
+  const first = segments.indexOf("node_modules");
+  const nameAt = moduleFile.indexOf(packageName);
+  return first >= 0 && segments[first + 1] === packageName && moduleFile.slice(0, nameAt).endsWith(`node_modules${path.sep}`);
 }
 
 /** A provider whose methods load the real one by package name inside the provider host. */

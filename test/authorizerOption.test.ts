@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { OPTION_VALUES } from "../provider/authorizerOption";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
-import { HostedProvider, hostedProvider } from "./support/providerHost";
+import { HostedProvider, hostedProvider, newHostProcess } from "./support/providerHost";
 
 const appId = DEMO_CREDENTIALS.appId;
 const setPath = "/cgi-bin/component/set_authorizer_option";
@@ -157,11 +157,16 @@ describe("AuthorizerOption", () => {
   });
 
   describe("delete follows deleteBehavior", () => {
+    /** `pulumi destroy` runs in a new host process. */
+    async function destroy(id: string, outs: Record<string, unknown>) {
+      newHostProcess();
+      await (await hostedProvider("AuthorizerOption", env.accountConfig())).delete(id, outs);
+    }
     async function destroyWith(deleteBehavior: string) {
       env.emulator.setOption(appId, "location_report", "2");
       const created = await up({ authorizerAppId: appId, optionName: "location_report", optionValue: 1, deleteBehavior });
       env.emulator.clearRequests();
-      await provider.delete(created.id, created.outs);
+      await destroy(created.id, created.outs);
     }
 
     it("retain leaves the account as it is and calls nothing", async () => {
@@ -177,10 +182,23 @@ describe("AuthorizerOption", () => {
       await destroyWith("restore");
       assert.equal(env.emulator.options(appId).location_report, "2");
     });
+    it("leaves the option to a resource that took it over in the same deployment (a rename without an alias)", async () => {
+      env.emulator.setOption(appId, "location_report", "2");
+      const old = await up({ authorizerAppId: appId, optionName: "location_report", optionValue: 1, deleteBehavior: "reset" });
+      // Pulumi creates the renamed resource first (same setting, so same id), then deletes the old one.
+      const renamed = await hostedProvider("AuthorizerOption", env.accountConfig());
+      const checked = await renamed.check({}, { ...old.inputs });
+      const created = await renamed.create(checked.inputs);
+      assert.equal(created.id, old.id);
+      await renamed.delete(old.id, old.outs);
+      assert.equal(env.emulator.options(appId).location_report, "1");
+      assert.equal(env.emulator.callCounts().set, 1);
+    });
+
     it("reset sends the value even when state believes the account holds it (state may be stale)", async () => {
       const created = await up({ authorizerAppId: appId, optionName: "voice_recognize", optionValue: 0, deleteBehavior: "reset" });
       env.emulator.setOption(appId, "voice_recognize", "1");
-      await provider.delete(created.id, created.outs);
+      await destroy(created.id, created.outs);
       assert.equal(env.emulator.options(appId).voice_recognize, "0");
     });
   });

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
-import { HostedProvider, hostedProvider } from "./support/providerHost";
+import { HostedProvider, hostedProvider, newHostProcess } from "./support/providerHost";
 
 const appId = DEMO_CREDENTIALS.appId;
 const env1 = "test-env-6gni9ity244a6ea3";
@@ -25,6 +25,12 @@ describe("CallbackConfig", () => {
   beforeEach(async () => {
     provider = await hostedProvider("CallbackConfig", env.accountConfig());
   });
+
+  /** `pulumi destroy` runs in a new host process. */
+  async function destroy(id: string, outs: Record<string, unknown>) {
+    newHostProcess();
+    await (await hostedProvider("CallbackConfig", env.accountConfig())).delete(id, outs);
+  }
 
   async function up(news: Record<string, unknown>) {
     const checked = await provider.check({}, news);
@@ -126,7 +132,7 @@ describe("CallbackConfig", () => {
       const updated = await provider.update(id, outs, news);
       assert.deepEqual(updated.outs.previousConfig.containerConfig, { enable: true, qbaseEnv: "before", qbaseContainerPath: "/before", textMode: 2 });
       assert.equal(env.emulator.callbackConfig(appId).container_config.qbase_env, env1);
-      await provider.delete(id, updated.outs);
+      await destroy(id, updated.outs);
       assert.deepEqual(env.emulator.callbackConfig(appId).container_config, { enable: true, qbase_env: "before", qbase_container_path: "/before", text_mode: 2 });
     });
 
@@ -157,7 +163,7 @@ describe("CallbackConfig", () => {
       env.emulator.setCallbackConfig(appId, { container_config: { enable: true, qbase_env: "old-env", qbase_container_path: "/old", text_mode: 2 } });
       const created = await up({ authorizerAppId: appId, functionConfig, containerConfig, deleteBehavior });
       env.emulator.clearRequests();
-      await provider.delete(created.id, created.outs);
+      await destroy(created.id, created.outs);
     }
 
     it("retain leaves the account as it is and calls nothing", async () => {
@@ -173,6 +179,15 @@ describe("CallbackConfig", () => {
       assert.equal(held.container_config.qbase_env, env1);
       assert.equal(held.function_config.callbacks.length, 2);
     });
+    it("leaves the configuration to a resource that took it over in the same deployment (a rename without an alias)", async () => {
+      const old = await up({ authorizerAppId: appId, containerConfig, deleteBehavior: "disable" });
+      const checked = await provider.check({}, { authorizerAppId: appId, containerConfig, deleteBehavior: "disable" });
+      const created = await provider.create(checked.inputs);
+      assert.equal(created.id, old.id);
+      await provider.delete(old.id, old.outs);
+      assert.equal(env.emulator.callbackConfig(appId).container_config.enable, true);
+    });
+
     it("restore puts back what the account had before create", async () => {
       await destroyWith("restore");
       assert.deepEqual(env.emulator.callbackConfig(appId), {

@@ -47,6 +47,17 @@ export function stackConfig(values: Record<string, string>): { get(key: string):
   return { get: (key: string) => values[key] };
 }
 
+/**
+ * Forgets the provider's modules, so the next provider evaluated starts as in a new host process: a new session,
+ * no cached tokens, nothing claimed. Each `pulumi up` or `pulumi destroy` is such a process.
+ */
+export function newHostProcess(): void {
+  const providerDir = path.dirname(require.resolve("../../provider/session"));
+  for (const file of Object.keys(require.cache)) {
+    if (file.startsWith(providerDir + path.sep)) delete require.cache[file];
+  }
+}
+
 /** A provider for the resource type, serialized, evaluated and configured like the host does it. */
 export async function hostedProvider(resource: keyof typeof PROVIDERS, config: Record<string, string>): Promise<HostedProvider> {
   const provider = evaluateProvider(await serializedProvider(resource));
