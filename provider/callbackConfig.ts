@@ -65,7 +65,11 @@ const Callback = z
       context.addIssue({ code: "custom", path: ["event"], message: 'is required when msgType is "event", e.g. user_enter_tempsession' });
     }
     if (callback.msgType !== "event" && callback.event) {
-      context.addIssue({ code: "custom", path: ["event"], message: `must be empty for msgType "${callback.msgType}": only event messages name an event` });
+      context.addIssue({
+        code: "custom",
+        path: ["event"],
+        message: `must be empty for msgType "${callback.msgType}": only event messages name an event`,
+      });
     }
   });
 
@@ -228,7 +232,10 @@ function canonical(name: string, value: unknown): unknown {
 /** The sections of `wanted` that differ from `current` (compared as the diff compares them). */
 function changedSections(current: Sections, wanted: Sections): Sections {
   const changed: Sections = {};
-  if (wanted.functionConfig && !sameValue(canonical("functionConfig", current.functionConfig), canonical("functionConfig", wanted.functionConfig))) {
+  if (
+    wanted.functionConfig &&
+    !sameValue(canonical("functionConfig", current.functionConfig), canonical("functionConfig", wanted.functionConfig))
+  ) {
     changed.functionConfig = wanted.functionConfig;
   }
   if (wanted.containerConfig && !sameValue(current.containerConfig, wanted.containerConfig)) {
@@ -285,7 +292,11 @@ export async function read(id: string, props: CallbackConfigOutputs): Promise<Re
  * Sends only the sections that changed. A section the program starts managing is read first, so that `restore`
  * can put it back too; a section it stops managing is left as it is on the account and forgotten.
  */
-export async function update(id: string, olds: CallbackConfigOutputs, news: CallbackConfigState): Promise<UpdateResult<CallbackConfigOutputs>> {
+export async function update(
+  id: string,
+  olds: CallbackConfigOutputs,
+  news: CallbackConfigState,
+): Promise<UpdateResult<CallbackConfigOutputs>> {
   session().claimed.add(id);
   const previous: Sections = {};
   if (news.functionConfig) previous.functionConfig = olds.previousConfig?.functionConfig;

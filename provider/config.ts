@@ -157,7 +157,11 @@ function resolveCredentials(raw: Partial<Record<SettingName, string>>): Credenti
     "authorizerRefreshTokens",
   ]);
   const accountKeys = set(["appSecret"]);
-  const modes = [raw.accessToken ? "a ready access token" : "", accountKeys.length ? "account" : "", platformKeys.length ? "platform" : ""].filter(Boolean);
+  const modes = [
+    raw.accessToken ? "a ready access token" : "",
+    accountKeys.length ? "account" : "",
+    platformKeys.length ? "platform" : "",
+  ].filter(Boolean);
   if (modes.length > 1) {
     throw new WeChatConfigError(
       `Contradictory WeChat credentials: settings for more than one mode are present (${names(
@@ -208,7 +212,9 @@ function resolveCredentials(raw: Partial<Record<SettingName, string>>): Credenti
     const tokens = refreshTokensSchema.safeParse(parsed);
     if (!tokens.success) {
       const issue = tokens.error.issues[0];
-      throw new WeChatConfigError(`wechat:authorizerRefreshTokens${issue.path.length ? `["${issue.path.join(".")}"]` : ""}: ${issue.message}.`);
+      throw new WeChatConfigError(
+        `wechat:authorizerRefreshTokens${issue.path.length ? `["${issue.path.join(".")}"]` : ""}: ${issue.message}.`,
+      );
     }
     Object.values(tokens.data).forEach(registerSecret);
     return {

@@ -146,11 +146,7 @@ export class WeChatApiError extends Error {
   ) {
     const advice = adviceFor(errcode);
     const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
-    super(
-      redact(
-        `${subject(context)} failed${tries}: errcode ${errcode} ${advice.meaning} (errmsg "${errmsg}"). Fix: ${advice.fix}.`,
-      ),
-    );
+    super(redact(`${subject(context)} failed${tries}: errcode ${errcode} ${advice.meaning} (errmsg "${errmsg}"). Fix: ${advice.fix}.`));
     this.kind = advice.kind;
   }
 }
@@ -193,7 +189,8 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 6) knownSecrets.add(value);
 }
 
-const TOKEN_IN_URL = /((?:component_)?access_token|secret|appsecret|component_appsecret|component_verify_ticket|authorizer_refresh_token)=[^&\s"']+/gi;
+const TOKEN_IN_URL =
+  /((?:component_)?access_token|secret|appsecret|component_appsecret|component_verify_ticket|authorizer_refresh_token)=[^&\s"']+/gi;
 const TOKEN_IN_JSON =
   /("(?:(?:component_|authorizer_)?access_token|secret|component_appsecret|component_verify_ticket|(?:authorizer_)?refresh_token)"\s*:\s*")[^"]*"/gi;
 

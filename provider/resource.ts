@@ -138,8 +138,7 @@ export function diffProperties<T extends object>(
   properties: { readonly identity: readonly (keyof T & string)[]; readonly mutable: readonly (keyof T & string)[] },
   canonical: (name: string, value: unknown) => unknown = (_name, value) => value,
 ): DiffResult {
-  const changed = (name: string) =>
-    containsUnknown(news[name]) || !sameValue(canonical(name, olds[name]), canonical(name, news[name]));
+  const changed = (name: string) => containsUnknown(news[name]) || !sameValue(canonical(name, olds[name]), canonical(name, news[name]));
   const replaces = properties.identity.filter(changed);
   const changes = replaces.length > 0 || properties.mutable.some(changed);
   return replaces.length ? { changes, replaces } : { changes };

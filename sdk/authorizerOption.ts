@@ -8,7 +8,11 @@ import { Args, Outputs } from "./inputs";
 export type AuthorizerOptionArgs = Args<AuthorizerOptionInputs>;
 
 /** The provider object handed to Pulumi (exported for the tests that serialize it as Pulumi does). */
-export const authorizerOptionProvider = providerFor(provider, require.resolve("../provider/authorizerOption"), "pulumi-wechat/provider/authorizer-option");
+export const authorizerOptionProvider = providerFor(
+  provider,
+  require.resolve("../provider/authorizerOption"),
+  "pulumi-wechat/provider/authorizer-option",
+);
 
 /**
  * One option of an authorized WeChat account: `location_report`, `voice_recognize` or `customer_service`.

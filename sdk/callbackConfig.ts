@@ -8,7 +8,11 @@ import { Args, Outputs } from "./inputs";
 export type CallbackConfigArgs = Args<CallbackConfigInputs>;
 
 /** The provider object handed to Pulumi (exported for the tests that serialize it as Pulumi does). */
-export const callbackConfigProvider = providerFor(provider, require.resolve("../provider/callbackConfig"), "pulumi-wechat/provider/callback-config");
+export const callbackConfigProvider = providerFor(
+  provider,
+  require.resolve("../provider/callbackConfig"),
+  "pulumi-wechat/provider/callback-config",
+);
 
 /**
  * The CloudBase message-push configuration of an authorized WeChat account: which cloud functions

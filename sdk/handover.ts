@@ -23,7 +23,11 @@ const METHODS = ["configure", "check", "diff", "create", "read", "update", "dele
  * @param moduleFile where Node loaded that module from
  * @param packagePath the module's public name, e.g. `pulumi-wechat/provider/authorizer-option`
  */
-export function providerFor(module: pulumi.dynamic.ResourceProvider, moduleFile: string, packagePath: string): pulumi.dynamic.ResourceProvider {
+export function providerFor(
+  module: pulumi.dynamic.ResourceProvider,
+  moduleFile: string,
+  packagePath: string,
+): pulumi.dynamic.ResourceProvider {
   return serializesAsRequire(moduleFile, packagePath.split("/")[0]) ? module : requireAtRunTime(packagePath);
 }
 

@@ -93,7 +93,13 @@ describe("AuthorizerOption", () => {
 
   describe("diff is local and exact", () => {
     const olds = { authorizerAppId: appId, optionName: "location_report", optionValue: "1", deleteBehavior: "retain", previousValue: "0" };
-    const news = (change: Record<string, unknown>) => ({ authorizerAppId: appId, optionName: "location_report", optionValue: "1", deleteBehavior: "retain", ...change });
+    const news = (change: Record<string, unknown>) => ({
+      authorizerAppId: appId,
+      optionName: "location_report",
+      optionValue: "1",
+      deleteBehavior: "retain",
+      ...change,
+    });
 
     it("reports no change for the same value", async () => {
       assert.deepEqual(await provider.diff("id", olds, news({})), { changes: false });
@@ -109,10 +115,16 @@ describe("AuthorizerOption", () => {
       assert.deepEqual(await provider.diff("id", olds, news({ deleteBehavior: "restore" })), { changes: true });
     });
     it("replaces when the account changes", async () => {
-      assert.deepEqual(await provider.diff("id", olds, news({ authorizerAppId: "wx00000000000000ff" })), { changes: true, replaces: ["authorizerAppId"] });
+      assert.deepEqual(await provider.diff("id", olds, news({ authorizerAppId: "wx00000000000000ff" })), {
+        changes: true,
+        replaces: ["authorizerAppId"],
+      });
     });
     it("replaces when the option changes", async () => {
-      assert.deepEqual(await provider.diff("id", olds, news({ optionName: "voice_recognize" })), { changes: true, replaces: ["optionName"] });
+      assert.deepEqual(await provider.diff("id", olds, news({ optionName: "voice_recognize" })), {
+        changes: true,
+        replaces: ["optionName"],
+      });
     });
     it("treats a value unknown during preview as a change", async () => {
       assert.deepEqual(await provider.diff("id", olds, news({ optionValue: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })), { changes: true });

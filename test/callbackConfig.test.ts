@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
-import { HostedProvider, hostedProvider, newHostProcess } from "./support/providerHost";
+import { HostedProvider, ProviderJson, hostedProvider, newHostProcess } from "./support/providerHost";
 
 const appId = DEMO_CREDENTIALS.appId;
 const env1 = "test-env-6gni9ity244a6ea3";
@@ -55,7 +55,7 @@ describe("CallbackConfig", () => {
           container_config: { enable: true, qbase_env: env1, qbase_container_path: "/container-echo", text_mode: 1 },
         },
       ]);
-      assert.deepEqual(env.emulator.callbackConfig(appId), (sentBodies()[0] as object));
+      assert.deepEqual(env.emulator.callbackConfig(appId), sentBodies()[0] as object);
       assert.deepEqual(outs.previousConfig, {
         functionConfig: { enable: false, callbacks: [] },
         containerConfig: { enable: false, qbaseEnv: "", qbaseContainerPath: "", textMode: 1 },
@@ -63,10 +63,17 @@ describe("CallbackConfig", () => {
     });
 
     it("never sends a section the program leaves out, and does not record it", async () => {
-      env.emulator.setCallbackConfig(appId, { container_config: { enable: true, qbase_env: "other", qbase_container_path: "/keep", text_mode: 2 } });
+      env.emulator.setCallbackConfig(appId, {
+        container_config: { enable: true, qbase_env: "other", qbase_container_path: "/keep", text_mode: 2 },
+      });
       const { outs } = await up({ authorizerAppId: appId, functionConfig });
       assert.deepEqual(Object.keys(sentBodies()[0] as object), ["function_config"]);
-      assert.deepEqual(env.emulator.callbackConfig(appId).container_config, { enable: true, qbase_env: "other", qbase_container_path: "/keep", text_mode: 2 });
+      assert.deepEqual(env.emulator.callbackConfig(appId).container_config, {
+        enable: true,
+        qbase_env: "other",
+        qbase_container_path: "/keep",
+        text_mode: 2,
+      });
       assert.deepEqual(Object.keys(outs.previousConfig), ["functionConfig"]);
     });
 
@@ -84,7 +91,7 @@ describe("CallbackConfig", () => {
       const checked = await provider.check({}, { authorizerAppId: appId, containerConfig });
       const failure = await provider.create(checked.inputs).then(
         () => assert.fail("create should fail"),
-        (error: { id?: string; properties?: any; message: string }) => error,
+        (error: { id?: string; properties?: ProviderJson; message: string }) => error,
       );
       assert.equal(failure.id, `${appId}/callback-config`);
       assert.deepEqual(failure.properties.containerConfig, { enable: false, qbaseEnv: "", qbaseContainerPath: "", textMode: 1 });
@@ -96,7 +103,10 @@ describe("CallbackConfig", () => {
   describe("diff is local and exact", () => {
     it("ignores the order of callbacks", async () => {
       const { inputs, outs } = await up({ authorizerAppId: appId, functionConfig });
-      const reordered = await provider.check(inputs, { authorizerAppId: appId, functionConfig: { ...functionConfig, callbacks: [...functionConfig.callbacks].reverse() } });
+      const reordered = await provider.check(inputs, {
+        authorizerAppId: appId,
+        functionConfig: { ...functionConfig, callbacks: [...functionConfig.callbacks].reverse() },
+      });
       assert.deepEqual(await provider.diff("id", outs, reordered.inputs), { changes: false });
     });
     it("updates in place when a callback changes", async () => {
@@ -106,7 +116,10 @@ describe("CallbackConfig", () => {
     });
     it("replaces when the account changes", async () => {
       const { inputs, outs } = await up({ authorizerAppId: appId, containerConfig });
-      assert.deepEqual(await provider.diff("id", outs, { ...inputs, authorizerAppId: "wx00000000000000ff" }), { changes: true, replaces: ["authorizerAppId"] });
+      assert.deepEqual(await provider.diff("id", outs, { ...inputs, authorizerAppId: "wx00000000000000ff" }), {
+        changes: true,
+        replaces: ["authorizerAppId"],
+      });
     });
     it("treats an environment id unknown during preview as a change", async () => {
       const { inputs, outs } = await up({ authorizerAppId: appId, containerConfig });
@@ -121,19 +134,33 @@ describe("CallbackConfig", () => {
       env.emulator.clearRequests();
       const { inputs: news } = await provider.check(inputs, { ...inputs, containerConfig: { ...containerConfig, textMode: 2 } });
       await provider.update(id, outs, news);
-      assert.deepEqual(sentBodies(), [{ container_config: { enable: true, qbase_env: env1, qbase_container_path: "/container-echo", text_mode: 2 } }]);
+      assert.deepEqual(sentBodies(), [
+        { container_config: { enable: true, qbase_env: env1, qbase_container_path: "/container-echo", text_mode: 2 } },
+      ]);
       assert.equal(env.emulator.callbackConfig(appId).container_config.text_mode, 2);
     });
 
     it("reads a newly managed section first, so restore can put it back", async () => {
-      env.emulator.setCallbackConfig(appId, { container_config: { enable: true, qbase_env: "before", qbase_container_path: "/before", text_mode: 2 } });
+      env.emulator.setCallbackConfig(appId, {
+        container_config: { enable: true, qbase_env: "before", qbase_container_path: "/before", text_mode: 2 },
+      });
       const { id, inputs, outs } = await up({ authorizerAppId: appId, functionConfig, deleteBehavior: "restore" });
       const { inputs: news } = await provider.check(inputs, { ...inputs, containerConfig });
       const updated = await provider.update(id, outs, news);
-      assert.deepEqual(updated.outs.previousConfig.containerConfig, { enable: true, qbaseEnv: "before", qbaseContainerPath: "/before", textMode: 2 });
+      assert.deepEqual(updated.outs.previousConfig.containerConfig, {
+        enable: true,
+        qbaseEnv: "before",
+        qbaseContainerPath: "/before",
+        textMode: 2,
+      });
       assert.equal(env.emulator.callbackConfig(appId).container_config.qbase_env, env1);
       await destroy(id, updated.outs);
-      assert.deepEqual(env.emulator.callbackConfig(appId).container_config, { enable: true, qbase_env: "before", qbase_container_path: "/before", text_mode: 2 });
+      assert.deepEqual(env.emulator.callbackConfig(appId).container_config, {
+        enable: true,
+        qbase_env: "before",
+        qbase_container_path: "/before",
+        text_mode: 2,
+      });
     });
 
     it("leaves a section the program stops managing as it is on the account", async () => {
@@ -160,7 +187,9 @@ describe("CallbackConfig", () => {
 
   describe("delete follows deleteBehavior", () => {
     async function destroyWith(deleteBehavior: string) {
-      env.emulator.setCallbackConfig(appId, { container_config: { enable: true, qbase_env: "old-env", qbase_container_path: "/old", text_mode: 2 } });
+      env.emulator.setCallbackConfig(appId, {
+        container_config: { enable: true, qbase_env: "old-env", qbase_container_path: "/old", text_mode: 2 },
+      });
       const created = await up({ authorizerAppId: appId, functionConfig, containerConfig, deleteBehavior });
       env.emulator.clearRequests();
       await destroy(created.id, created.outs);

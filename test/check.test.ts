@@ -14,7 +14,10 @@ const option = { authorizerAppId: appId, optionName: "location_report", optionVa
 const callback = { msgType: "text", env: "prod-env-1", functionName: "onText", enable: true };
 const container = { enable: true, qbaseEnv: "prod-env-1", qbaseContainerPath: "/push", textMode: 1 };
 const push = { authorizerAppId: appId, functionConfig: { enable: true, callbacks: [callback] }, containerConfig: container };
-const withCallback = (change: Record<string, unknown>) => ({ ...push, functionConfig: { enable: true, callbacks: [{ ...callback, ...change }] } });
+const withCallback = (change: Record<string, unknown>) => ({
+  ...push,
+  functionConfig: { enable: true, callbacks: [{ ...callback, ...change }] },
+});
 const withContainer = (change: Record<string, unknown>) => ({ ...push, containerConfig: { ...container, ...change } });
 const without = <T extends object>(value: T, key: keyof T) => {
   const copy = { ...value };
@@ -25,24 +28,49 @@ const without = <T extends object>(value: T, key: keyof T) => {
 type Case = readonly [description: string, inputs: Record<string, unknown>, property: string, reason: RegExp];
 
 const AUTHORIZER_OPTION_CASES: Case[] = [
-  ["missing authorizerAppId", without(option, "authorizerAppId"), "authorizerAppId", /authorizerAppId is required: the appid of the authorized account/],
+  [
+    "missing authorizerAppId",
+    without(option, "authorizerAppId"),
+    "authorizerAppId",
+    /authorizerAppId is required: the appid of the authorized account/,
+  ],
   ["authorizerAppId as a number", { ...option, authorizerAppId: 42 }, "authorizerAppId", /authorizerAppId is required|expected string/],
   ["authorizerAppId too short", { ...option, authorizerAppId: "wx1234" }, "authorizerAppId", /wx followed by 16 lowercase hex characters/],
-  ["authorizerAppId in upper case", { ...option, authorizerAppId: "WX0000000000000001" }, "authorizerAppId", /wx followed by 16 lowercase hex/],
-  ["authorizerAppId with a non-hex character", { ...option, authorizerAppId: "wx000000000000000g" }, "authorizerAppId", /wx followed by 16/],
+  [
+    "authorizerAppId in upper case",
+    { ...option, authorizerAppId: "WX0000000000000001" },
+    "authorizerAppId",
+    /wx followed by 16 lowercase hex/,
+  ],
+  [
+    "authorizerAppId with a non-hex character",
+    { ...option, authorizerAppId: "wx000000000000000g" },
+    "authorizerAppId",
+    /wx followed by 16/,
+  ],
   ["authorizerAppId with a trailing space", { ...option, authorizerAppId: `${appId} ` }, "authorizerAppId", /wx followed by 16/],
   ["oversized authorizerAppId", { ...option, authorizerAppId: `wx${"a".repeat(5000)}` }, "authorizerAppId", /wx followed by 16/],
   ["missing optionName", without(option, "optionName"), "optionName", /location_report, voice_recognize, customer_service/],
-  ["unknown optionName", { ...option, optionName: "auto_reply" }, "optionName", /must be one of "location_report", "voice_recognize", "customer_service"/],
+  [
+    "unknown optionName",
+    { ...option, optionName: "auto_reply" },
+    "optionName",
+    /must be one of "location_report", "voice_recognize", "customer_service"/,
+  ],
   ["optionName in camelCase", { ...option, optionName: "locationReport" }, "optionName", /must be one of/],
   ["missing optionValue", without(option, "optionValue"), "optionValue", /optionValue is required: a number or numeric string/],
   ["optionValue as a boolean", { ...option, optionValue: true }, "optionValue", /optionValue is required: a number or numeric string/],
   ["location_report 3", { ...option, optionValue: 3 }, "optionValue", /"3" is not a value of location_report: use one of 0, 1, 2/],
   ["location_report -1", { ...option, optionValue: -1 }, "optionValue", /use one of 0, 1, 2/],
   ["location_report 1.5", { ...option, optionValue: 1.5 }, "optionValue", /use one of 0, 1, 2/],
-  ["location_report \"on\"", { ...option, optionValue: "on" }, "optionValue", /use one of 0, 1, 2/],
+  ['location_report "on"', { ...option, optionValue: "on" }, "optionValue", /use one of 0, 1, 2/],
   ["voice_recognize 2", { ...option, optionName: "voice_recognize", optionValue: 2 }, "optionValue", /voice_recognize: use one of 0, 1/],
-  ["customer_service \" 1\"", { ...option, optionName: "customer_service", optionValue: " 1" }, "optionValue", /customer_service: use one of 0, 1/],
+  [
+    'customer_service " 1"',
+    { ...option, optionName: "customer_service", optionValue: " 1" },
+    "optionValue",
+    /customer_service: use one of 0, 1/,
+  ],
   ["unknown deleteBehavior", { ...option, deleteBehavior: "disable" }, "deleteBehavior", /must be one of "retain", "reset", "restore"/],
   ["unknown property", { ...option, option_value: "1" }, "(inputs)", /unknown property "option_value": remove it/],
 ];
@@ -52,32 +80,97 @@ const CALLBACK_CONFIG_CASES: Case[] = [
   ["missing authorizerAppId", without(push, "authorizerAppId"), "authorizerAppId", /authorizerAppId is required/],
   ["malformed authorizerAppId", { ...push, authorizerAppId: "gh_1234567890ab" }, "authorizerAppId", /wx followed by 16/],
   ["functionConfig as a string", { ...push, functionConfig: "on" }, "functionConfig", /expected object/],
-  ["callbacks as an object", { ...push, functionConfig: { enable: true, callbacks: callback } }, "functionConfig.callbacks", /expected array/],
-  ["a callback without env", { ...push, functionConfig: { callbacks: [without(callback, "env")] } }, "functionConfig.callbacks[0].env", /env is required: the CloudBase environment id/],
+  [
+    "callbacks as an object",
+    { ...push, functionConfig: { enable: true, callbacks: callback } },
+    "functionConfig.callbacks",
+    /expected array/,
+  ],
+  [
+    "a callback without env",
+    { ...push, functionConfig: { callbacks: [without(callback, "env")] } },
+    "functionConfig.callbacks[0].env",
+    /env is required: the CloudBase environment id/,
+  ],
   ["an empty env", withCallback({ env: "" }), "functionConfig.callbacks[0].env", /env must not be empty/],
   ["an env with a space", withCallback({ env: "prod env" }), "functionConfig.callbacks[0].env", /must be a CloudBase environment id/],
   ["an oversized env", withCallback({ env: "e".repeat(65) }), "functionConfig.callbacks[0].env", /longer than 64 characters/],
-  ["an empty functionName", withCallback({ functionName: "" }), "functionConfig.callbacks[0].functionName", /must not be empty: give the cloud function's name/],
-  ["a functionName starting with a digit", withCallback({ functionName: "1fn" }), "functionConfig.callbacks[0].functionName", /a letter, then letters, digits/],
-  ["an oversized functionName", withCallback({ functionName: "f".repeat(61) }), "functionConfig.callbacks[0].functionName", /at most 60 characters/],
+  [
+    "an empty functionName",
+    withCallback({ functionName: "" }),
+    "functionConfig.callbacks[0].functionName",
+    /must not be empty: give the cloud function's name/,
+  ],
+  [
+    "a functionName starting with a digit",
+    withCallback({ functionName: "1fn" }),
+    "functionConfig.callbacks[0].functionName",
+    /a letter, then letters, digits/,
+  ],
+  [
+    "an oversized functionName",
+    withCallback({ functionName: "f".repeat(61) }),
+    "functionConfig.callbacks[0].functionName",
+    /at most 60 characters/,
+  ],
   ["msgType in upper case", withCallback({ msgType: "TEXT" }), "functionConfig.callbacks[0].msgType", /WeChat message type in lowercase/],
-  ["a missing msgType", { ...push, functionConfig: { callbacks: [without(callback, "msgType")] } }, "functionConfig.callbacks[0].msgType", /msgType is required/],
-  ["an event message without event", withCallback({ msgType: "event" }), "functionConfig.callbacks[0].event", /is required when msgType is "event"/],
-  ["an event on a text message", withCallback({ event: "subscribe" }), "functionConfig.callbacks[0].event", /must be empty for msgType "text"/],
+  [
+    "a missing msgType",
+    { ...push, functionConfig: { callbacks: [without(callback, "msgType")] } },
+    "functionConfig.callbacks[0].msgType",
+    /msgType is required/,
+  ],
+  [
+    "an event message without event",
+    withCallback({ msgType: "event" }),
+    "functionConfig.callbacks[0].event",
+    /is required when msgType is "event"/,
+  ],
+  [
+    "an event on a text message",
+    withCallback({ event: "subscribe" }),
+    "functionConfig.callbacks[0].event",
+    /must be empty for msgType "text"/,
+  ],
   ["enable as a string", withCallback({ enable: "true" }), "functionConfig.callbacks[0].enable", /expected boolean/],
-  ["a snake_case key in a callback", withCallback({ function_name: "x" }), "functionConfig.callbacks[0]", /unknown property "function_name"/],
+  [
+    "a snake_case key in a callback",
+    withCallback({ function_name: "x" }),
+    "functionConfig.callbacks[0]",
+    /unknown property "function_name"/,
+  ],
   [
     "duplicate callbacks",
     { ...push, functionConfig: { callbacks: [callback, { ...callback, functionName: "other" }] } },
     "functionConfig.callbacks[1]",
     /duplicates callbacks\[0\] \(msgType "text"\): keep one rule per message type and event/,
   ],
-  ["too many callbacks", { ...push, functionConfig: { callbacks: Array.from({ length: 101 }, (_, i) => ({ ...callback, msgType: "event", event: `e${i}` })) } }, "functionConfig.callbacks", /at most 100 callbacks/],
+  [
+    "too many callbacks",
+    { ...push, functionConfig: { callbacks: Array.from({ length: 101 }, (_, i) => ({ ...callback, msgType: "event", event: `e${i}` })) } },
+    "functionConfig.callbacks",
+    /at most 100 callbacks/,
+  ],
   ["textMode 3", withContainer({ textMode: 3 }), "containerConfig.textMode", /must be 1 \(JSON\) or 2 \(XML\)/],
-  ["textMode \"1\"", withContainer({ textMode: "1" }), "containerConfig.textMode", /must be 1 \(JSON\) or 2 \(XML\)/],
-  ["a container path without a leading /", withContainer({ qbaseContainerPath: "container-echo" }), "containerConfig.qbaseContainerPath", /must start with "\/"/],
-  ["a container path with a space (the seed's typo style)", withContainer({ qbaseContainerPath: "/container echo" }), "containerConfig.qbaseContainerPath", /no spaces/],
-  ["an oversized container path", withContainer({ qbaseContainerPath: `/${"p".repeat(300)}` }), "containerConfig.qbaseContainerPath", /at most 256 characters/],
+  ['textMode "1"', withContainer({ textMode: "1" }), "containerConfig.textMode", /must be 1 \(JSON\) or 2 \(XML\)/],
+  [
+    "a container path without a leading /",
+    withContainer({ qbaseContainerPath: "container-echo" }),
+    "containerConfig.qbaseContainerPath",
+    /must start with "\/"/,
+  ],
+  [
+    "a container path with a space (the seed's typo style)",
+    withContainer({ qbaseContainerPath: "/container echo" }),
+    "containerConfig.qbaseContainerPath",
+    /no spaces/,
+  ],
+  [
+    "an oversized container path",
+    withContainer({ qbaseContainerPath: `/${"p".repeat(300)}` }),
+    "containerConfig.qbaseContainerPath",
+    /at most 256 characters/,
+  ],
   ["a missing qbaseEnv", { ...push, containerConfig: without(container, "qbaseEnv") }, "containerConfig.qbaseEnv", /qbaseEnv is required/],
   ["the API's snake_case key", withContainer({ qbase_env: "x" }), "containerConfig", /unknown property "qbase_env"/],
   ["unknown deleteBehavior", { ...push, deleteBehavior: "reset" }, "deleteBehavior", /must be one of "retain", "disable", "restore"/],
@@ -124,8 +217,14 @@ describe("check", () => {
       assert.equal(result.failures, undefined);
     });
     it("but not known mistakes beside them", async () => {
-      const result = await providers.CallbackConfig.check({}, { ...withCallback({ env: UNKNOWN }), containerConfig: { ...container, textMode: 5 } });
-      assert.deepEqual(result.failures?.map((failure) => failure.property), ["containerConfig.textMode"]);
+      const result = await providers.CallbackConfig.check(
+        {},
+        { ...withCallback({ env: UNKNOWN }), containerConfig: { ...container, textMode: 5 } },
+      );
+      assert.deepEqual(
+        result.failures?.map((failure) => failure.property),
+        ["containerConfig.textMode"],
+      );
     });
   });
 });
@@ -138,7 +237,10 @@ describe("check, for any input", () => {
   const optionInputs = fc.record(
     {
       authorizerAppId: appIds,
-      optionName: fc.oneof({ arbitrary: fc.constantFrom("location_report", "voice_recognize", "customer_service"), weight: 6 }, fc.string()),
+      optionName: fc.oneof(
+        { arbitrary: fc.constantFrom("location_report", "voice_recognize", "customer_service"), weight: 6 },
+        fc.string(),
+      ),
       optionValue: fc.oneof(
         { arbitrary: fc.constantFrom(0, 1, 2, "0", "1", "2"), weight: 6 },
         fc.integer({ min: -1, max: 3 }),

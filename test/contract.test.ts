@@ -38,8 +38,16 @@ describe("contract with the real WeChat API", function () {
   }
 
   it("reads the CloudBase push configuration in the documented shape", async () => {
-    const managed = { functionConfig: { enable: false, callbacks: [] }, containerConfig: { enable: false, qbaseEnv: "x", qbaseContainerPath: "/x", textMode: 1 } };
-    const { props } = await push.read(`${appId}/callback-config`, { authorizerAppId: appId, ...managed, deleteBehavior: "retain", previousConfig: {} });
+    const managed = {
+      functionConfig: { enable: false, callbacks: [] },
+      containerConfig: { enable: false, qbaseEnv: "x", qbaseContainerPath: "/x", textMode: 1 },
+    };
+    const { props } = await push.read(`${appId}/callback-config`, {
+      authorizerAppId: appId,
+      ...managed,
+      deleteBehavior: "retain",
+      previousConfig: {},
+    });
     assert.equal(typeof props.functionConfig.enable, "boolean");
     assert.ok(Array.isArray(props.functionConfig.callbacks));
     assert.ok([1, 2].includes(props.containerConfig.textMode));

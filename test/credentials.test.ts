@@ -37,7 +37,11 @@ describe("credentials", () => {
         options.create(option(demo.appId, "location_report")),
         options.create(option(demo.appId, "voice_recognize")),
         options.create(option(demo.appId, "customer_service")),
-        push.create({ authorizerAppId: demo.appId, containerConfig: { enable: true, qbaseEnv: "e1", qbaseContainerPath: "/c", textMode: 1 }, deleteBehavior: "retain" }),
+        push.create({
+          authorizerAppId: demo.appId,
+          containerConfig: { enable: true, qbaseEnv: "e1", qbaseContainerPath: "/c", textMode: 1 },
+          deleteBehavior: "retain",
+        }),
       ]);
       assert.equal(tokenRequests("/cgi-bin/stable_token"), 1);
       assert.deepEqual(env.emulator.filter({ path: "/cgi-bin/stable_token" })[0].body, {
@@ -50,7 +54,10 @@ describe("credentials", () => {
 
     it("cannot manage another account, and say which credentials to use instead", async () => {
       const provider = await hostedProvider("AuthorizerOption", env.accountConfig());
-      await assert.rejects(provider.create(option("wx00000000000000ff")), /credentials are for wx0000000000000001 .*third-party platform credentials/);
+      await assert.rejects(
+        provider.create(option("wx00000000000000ff")),
+        /credentials are for wx0000000000000001 .*third-party platform credentials/,
+      );
       assert.equal(env.emulator.callCounts().total, 0);
     });
   });
@@ -60,7 +67,9 @@ describe("credentials", () => {
       const fleet = env.emulator.addFleet(demo.componentAppId, 3);
       const refreshTokens = Object.fromEntries(fleet.map((account) => [account.appId, account.refreshToken]));
       const provider = await hostedProvider("AuthorizerOption", platformConfig(refreshTokens));
-      await Promise.all(fleet.flatMap((account) => ["location_report", "voice_recognize"].map((name) => provider.create(option(account.appId, name)))));
+      await Promise.all(
+        fleet.flatMap((account) => ["location_report", "voice_recognize"].map((name) => provider.create(option(account.appId, name)))),
+      );
       assert.equal(tokenRequests("/cgi-bin/component/api_component_token"), 1);
       assert.equal(tokenRequests("/cgi-bin/component/api_authorizer_token"), 3);
       for (const account of fleet) assert.equal(env.emulator.options(account.appId).voice_recognize, "1");
@@ -70,7 +79,11 @@ describe("credentials", () => {
       const componentToken = (await (
         await fetch(`${env.baseUrl}/cgi-bin/component/api_component_token`, {
           method: "POST",
-          body: JSON.stringify({ component_appid: demo.componentAppId, component_appsecret: demo.componentAppSecret, component_verify_ticket: demo.componentVerifyTicket }),
+          body: JSON.stringify({
+            component_appid: demo.componentAppId,
+            component_appsecret: demo.componentAppSecret,
+            component_verify_ticket: demo.componentVerifyTicket,
+          }),
         })
       ).json()) as { component_access_token: string };
       env.emulator.clearRequests();
@@ -87,12 +100,18 @@ describe("credentials", () => {
 
     it("names the missing refresh token and makes no call for that account", async () => {
       const provider = await hostedProvider("AuthorizerOption", platformConfig({ [demo.appId]: demo.authorizerRefreshToken }));
-      await assert.rejects(provider.create(option("wx00000000000000ff")), /No refresh token for authorizer wx00000000000000ff: add "wx00000000000000ff" to .*wechat:authorizerRefreshTokens/);
+      await assert.rejects(
+        provider.create(option("wx00000000000000ff")),
+        /No refresh token for authorizer wx00000000000000ff: add "wx00000000000000ff" to .*wechat:authorizerRefreshTokens/,
+      );
       assert.equal(env.emulator.callCounts().total, 0);
     });
 
     it("explains a stale verify ticket (61006)", async () => {
-      const provider = await hostedProvider("AuthorizerOption", platformConfig({ [demo.appId]: demo.authorizerRefreshToken }, { "wechat:componentVerifyTicket": "ticket@@@stale" }));
+      const provider = await hostedProvider(
+        "AuthorizerOption",
+        platformConfig({ [demo.appId]: demo.authorizerRefreshToken }, { "wechat:componentVerifyTicket": "ticket@@@stale" }),
+      );
       await assert.rejects(provider.create(option(demo.appId)), /api_component_token failed: errcode 61006 .*wechat:componentVerifyTicket/);
     });
   });
@@ -110,7 +129,10 @@ describe("credentials", () => {
       const token = env.emulator.issueAccessToken(demo.appId);
       env.emulator.expireTokens(demo.appId);
       const provider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl, "wechat:accessToken": token });
-      await assert.rejects(provider.create(option(demo.appId)), /errcode 42001 .*wechat:accessToken .*issue a new authorizer access token for wx0000000000000001/);
+      await assert.rejects(
+        provider.create(option(demo.appId)),
+        /errcode 42001 .*wechat:accessToken .*issue a new authorizer access token for wx0000000000000001/,
+      );
     });
   });
 
@@ -139,7 +161,10 @@ describe("credentials", () => {
     it("fails with the credentials to check when the renewed token is refused too", async () => {
       env.emulator.injectFault({ path: "/cgi-bin/component/get_authorizer_option", errcode: 40001 });
       env.emulator.clearRequests();
-      await assert.rejects(provider.create(option(demo.appId, "voice_recognize")), /errcode 40001 .*refused too: check wechat:appId and wechat:appSecret for wx0000000000000001/);
+      await assert.rejects(
+        provider.create(option(demo.appId, "voice_recognize")),
+        /errcode 40001 .*refused too: check wechat:appId and wechat:appSecret for wx0000000000000001/,
+      );
       assert.equal(env.emulator.filter({ path: "/cgi-bin/component/get_authorizer_option" }).length, 2);
     });
   });
@@ -147,7 +172,10 @@ describe("credentials", () => {
   describe("configuration", () => {
     it("is an error naming every way to set credentials when none is set", async () => {
       const provider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl });
-      await assert.rejects(provider.create(option(demo.appId)), /No WeChat credentials are configured\. Set one of: wechat:accessToken .* wechat:appId \+ wechat:appSecret .* wechat:componentAppId/);
+      await assert.rejects(
+        provider.create(option(demo.appId)),
+        /No WeChat credentials are configured\. Set one of: wechat:accessToken .* wechat:appId \+ wechat:appSecret .* wechat:componentAppId/,
+      );
     });
 
     it("does not need credentials to check and diff (preview works without them)", async () => {
@@ -163,7 +191,10 @@ describe("credentials", () => {
     });
 
     it("rejects settings of two modes at once", () => {
-      const config = readProviderConfig({ get: (key) => ({ "wechat:accessToken": "token-1234567", "wechat:appId": demo.appId, "wechat:appSecret": "s" })[key] }, {});
+      const config = readProviderConfig(
+        { get: (key) => ({ "wechat:accessToken": "token-1234567", "wechat:appId": demo.appId, "wechat:appSecret": "s" })[key] },
+        {},
+      );
       assert.match(config.credentialsProblem ?? "", /Contradictory WeChat credentials: .*wechat:accessToken .*wechat:appSecret/);
     });
 
@@ -173,21 +204,43 @@ describe("credentials", () => {
     });
 
     it("ignores WECHAT_* credentials when the stack sets its own", () => {
-      const config = readProviderConfig({ get: (key) => ({ "wechat:accessToken": "stack-token" })[key] }, { WECHAT_APP_SECRET: "from-env", WECHAT_APP_ID: demo.appId });
+      const config = readProviderConfig(
+        { get: (key) => ({ "wechat:accessToken": "stack-token" })[key] },
+        { WECHAT_APP_SECRET: "from-env", WECHAT_APP_ID: demo.appId },
+      );
       assert.equal(config.credentials?.mode, "accessToken");
     });
 
     it("refuses plain http to anything but loopback, since tokens travel in the URL", () => {
-      assert.throws(() => readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": "http://proxy.example.com" })[key] }, {}), /must use https/);
-      assert.equal(readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": "http://127.0.0.1:8080/" })[key] }, {}).apiBaseUrl, "http://127.0.0.1:8080");
+      assert.throws(
+        () => readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": "http://proxy.example.com" })[key] }, {}),
+        /must use https/,
+      );
+      assert.equal(
+        readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": "http://127.0.0.1:8080/" })[key] }, {}).apiBaseUrl,
+        "http://127.0.0.1:8080",
+      );
     });
 
     it("names the key and the limit of a bad retry setting", () => {
-      assert.throws(() => readProviderConfig({ get: (key) => ({ "wechat:maxAttempts": "0" })[key] }, {}), /wechat:maxAttempts must be at least 1 \(got "0"\)/);
+      assert.throws(
+        () => readProviderConfig({ get: (key) => ({ "wechat:maxAttempts": "0" })[key] }, {}),
+        /wechat:maxAttempts must be at least 1 \(got "0"\)/,
+      );
     });
 
     it("rejects a refresh-token map that is not JSON, without echoing it", () => {
-      const config = readProviderConfig({ get: (key) => ({ "wechat:componentAppId": demo.componentAppId, "wechat:componentAccessToken": "ctok-123456", "wechat:authorizerRefreshTokens": "secret-refresh-value" })[key] }, {});
+      const config = readProviderConfig(
+        {
+          get: (key) =>
+            ({
+              "wechat:componentAppId": demo.componentAppId,
+              "wechat:componentAccessToken": "ctok-123456",
+              "wechat:authorizerRefreshTokens": "secret-refresh-value",
+            })[key],
+        },
+        {},
+      );
       assert.match(config.credentialsProblem ?? "", /must be a JSON object mapping authorizer appid to refresh token/);
       assert.doesNotMatch(config.credentialsProblem ?? "", /secret-refresh-value/);
     });

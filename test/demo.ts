@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-demo-"));
   const { engine, note } = chooseEngine(process.env.WECHAT_ENGINE ?? (pulumiOnPath() ? "pulumi" : "harness"));
   console.log(`WeChat API emulator on ${baseUrl} (demo account ${DEMO_CREDENTIALS.appId}).`);
-  console.log(`Engine: ${engine === "pulumi" ? "the pulumi CLI" : "the engine harness (Pulumi's own program runtime and provider host, driven over gRPC)"}${note ? ` (${note})` : ""}.`);
+  console.log(
+    `Engine: ${engine === "pulumi" ? "the pulumi CLI" : "the engine harness (Pulumi's own program runtime and provider host, driven over gRPC)"}${note ? ` (${note})` : ""}.`,
+  );
   const options = (command: RunEngineOptions["command"]): RunEngineOptions => ({
     command,
     cwd: root,
@@ -54,8 +56,16 @@ async function main(): Promise<void> {
     const { create, update, replace, delete: deleted } = again.changes;
     if (create + update + replace + deleted !== 0 || emulator.callCounts().set !== 0) throw new Error("the second up changed something");
     console.log(`\n=== What the emulator holds for ${DEMO_CREDENTIALS.appId}`);
-    console.log(JSON.stringify({ options: emulator.options(DEMO_CREDENTIALS.appId), callbackConfig: emulator.callbackConfig(DEMO_CREDENTIALS.appId) }, null, 2));
-    console.log(`\nDone: preview planned ${preview.changes.create} creates with no API call; up applied them; the second up changed nothing.`);
+    console.log(
+      JSON.stringify(
+        { options: emulator.options(DEMO_CREDENTIALS.appId), callbackConfig: emulator.callbackConfig(DEMO_CREDENTIALS.appId) },
+        null,
+        2,
+      ),
+    );
+    console.log(
+      `\nDone: preview planned ${preview.changes.create} creates with no API call; up applied them; the second up changed nothing.`,
+    );
   } finally {
     await emulator.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ const LONELY_APP = "wx00000000000000aa"; // registered, authorized to no platfor
 interface Reply {
   status: number;
   text: string;
-  json: any;
+  /** The parsed answer, or undefined when it is not JSON; each test names and checks the fields it expects. */
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 let emu: WeChatEmulator;
@@ -37,7 +38,7 @@ async function call(pathAndQuery: string, body?: unknown, init: { method?: strin
     body: init.raw !== undefined ? init.raw : body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: any;
+  let json: Reply["json"];
   try {
     json = JSON.parse(text);
   } catch {
@@ -142,7 +143,10 @@ describe("WeChat API emulator", function () {
     it("missing appid: 41002; missing secret: 41004; wrong grant_type: 40002", async () => {
       assert.equal((await call("/cgi-bin/stable_token", { grant_type: "client_credential", secret: "x" })).json.errcode, 41002);
       assert.equal((await call("/cgi-bin/stable_token", { grant_type: "client_credential", appid: D.appId })).json.errcode, 41004);
-      assert.equal((await call("/cgi-bin/stable_token", { grant_type: "password", appid: D.appId, secret: D.appSecret })).json.errcode, 40002);
+      assert.equal(
+        (await call("/cgi-bin/stable_token", { grant_type: "password", appid: D.appId, secret: D.appSecret })).json.errcode,
+        40002,
+      );
     });
   });
 
@@ -333,7 +337,7 @@ describe("WeChat API emulator", function () {
       t = emu.issueAccessToken(D.appId);
     });
 
-    it("every option starts at \"0\"", async () => {
+    it('every option starts at "0"', async () => {
       for (const name of ["location_report", "voice_recognize", "customer_service"]) {
         const r = await getOption(t, name);
         assert.deepEqual(r.json, { errcode: 0, errmsg: "ok", option_name: name, option_value: "0" });
@@ -347,7 +351,10 @@ describe("WeChat API emulator", function () {
     });
 
     it("a missing option_name or option_value: 40101", async () => {
-      assert.equal((await call(`/cgi-bin/component/set_authorizer_option?access_token=${t}`, { option_name: "voice_recognize" })).json.errcode, 40101);
+      assert.equal(
+        (await call(`/cgi-bin/component/set_authorizer_option?access_token=${t}`, { option_name: "voice_recognize" })).json.errcode,
+        40101,
+      );
       assert.equal((await call(`/cgi-bin/component/set_authorizer_option?access_token=${t}`, { option_value: "1" })).json.errcode, 40101);
       assert.equal((await call(`/cgi-bin/component/get_authorizer_option?access_token=${t}`, {})).json.errcode, 40101);
     });
@@ -386,7 +393,11 @@ describe("WeChat API emulator", function () {
         option_name: "customer_service",
       });
       assert.equal(lonely.json.errcode, 61003);
-      assert.equal((await call(`/cgi-bin/component/api_get_authorizer_option?access_token=${t}`, { ...ids, option_name: "customer_service" })).json.errcode, 41001);
+      assert.equal(
+        (await call(`/cgi-bin/component/api_get_authorizer_option?access_token=${t}`, { ...ids, option_name: "customer_service" })).json
+          .errcode,
+        41001,
+      );
     });
   });
 
@@ -801,7 +812,7 @@ describe("WeChat API emulator", function () {
           method: "POST",
           body: JSON.stringify({ grant_type: "client_credential", appid: D.appId, secret: D.appSecret }),
         });
-        assert.equal(typeof ((await r.json()) as any).access_token, "string");
+        assert.equal(typeof ((await r.json()) as { access_token?: unknown }).access_token, "string");
         const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
         child.kill("SIGTERM");
         assert.equal(await exited, 0);

@@ -42,7 +42,10 @@ describe("errors", () => {
       it(`${code}: names the API, the authorizer and what to do`, async () => {
         assert.ok(ERRCODES[Number(code)], `errcode ${code} is in the table`);
         env.emulator.injectFault({ path: getPath, errcode: Number(code) });
-        const error: Error = await (await provider()).create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+        const error: Error = await (await provider()).create(create).then(
+          () => assert.fail("create should fail"),
+          (e: Error) => e,
+        );
         assert.match(error.message, new RegExp(`get_authorizer_option for authorizer ${appId} failed`));
         assert.match(error.message, new RegExp(`errcode ${code} `));
         assert.match(error.message, advice);
@@ -99,7 +102,10 @@ describe("errors", () => {
         "wechat:retryBaseDelayMs": "1",
         "wechat:maxAttempts": "2",
       });
-      const error: Error = await unreachable.create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+      const error: Error = await unreachable.create(create).then(
+        () => assert.fail("create should fail"),
+        (e: Error) => e,
+      );
       assert.match(error.message, /failed after 2 attempts: network error ECONNREFUSED/);
       assert.doesNotMatch(`${error.message}\n${error.stack}`, new RegExp(token));
       assert.doesNotMatch(`${error.message}\n${error.stack}`, /access_token=/);
@@ -109,14 +115,20 @@ describe("errors", () => {
       const token = env.emulator.issueAccessToken(appId);
       env.emulator.injectFault({ path: getPath, errcode: 40164, errmsg: `invalid ip 1.2.3.4, not in whitelist, access_token=${token}` });
       const tokenProvider = await hostedProvider("AuthorizerOption", { "wechat:apiBaseUrl": env.baseUrl, "wechat:accessToken": token });
-      const error: Error = await tokenProvider.create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+      const error: Error = await tokenProvider.create(create).then(
+        () => assert.fail("create should fail"),
+        (e: Error) => e,
+      );
       assert.match(error.message, /access_token=\[redacted\]/);
       assert.doesNotMatch(`${error.message}\n${error.stack}`, new RegExp(token));
     });
 
     it("a wrong app secret is reported without the secret", async () => {
       const wrong = await hostedProvider("AuthorizerOption", env.accountConfig({ "wechat:appSecret": "wrong-secret-value" }));
-      const error: Error = await wrong.create(create).then(() => assert.fail("create should fail"), (e: Error) => e);
+      const error: Error = await wrong.create(create).then(
+        () => assert.fail("create should fail"),
+        (e: Error) => e,
+      );
       assert.match(error.message, /stable_token for authorizer wx0000000000000001 failed: errcode 40125 invalid appsecret/);
       assert.doesNotMatch(`${error.message}\n${error.stack}`, /wrong-secret-value/);
     });

@@ -17,8 +17,7 @@ interface CliArgs {
   seed?: number;
 }
 
-const USAGE =
-  "usage: npm run emulator -- [--port N] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]";
+const USAGE = "usage: npm run emulator -- [--port N] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]";
 
 class UsageError extends Error {}
 

@@ -283,14 +283,8 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
     "/cgi-bin/component/api_authorizer_token",
     { name: "authorizer_token", kind: "token", auth: "component", tokenParam: "component_access_token" },
   ],
-  [
-    "/cgi-bin/component/set_authorizer_option",
-    { name: "set_option", kind: "set", auth: "authorizer", tokenParam: "access_token" },
-  ],
-  [
-    "/cgi-bin/component/get_authorizer_option",
-    { name: "get_option", kind: "get", auth: "authorizer", tokenParam: "access_token" },
-  ],
+  ["/cgi-bin/component/set_authorizer_option", { name: "set_option", kind: "set", auth: "authorizer", tokenParam: "access_token" }],
+  ["/cgi-bin/component/get_authorizer_option", { name: "get_option", kind: "get", auth: "authorizer", tokenParam: "access_token" }],
   [
     "/cgi-bin/component/api_set_authorizer_option",
     { name: "legacy_set_option", kind: "set", auth: "component", tokenParam: "component_access_token" },
@@ -385,9 +379,7 @@ interface Fault {
 }
 
 type Answer =
-  | { type: "json"; status: number; errcode: number; payload: Record<string, unknown> }
-  | { type: "http"; status: number }
-  | { type: "drop" };
+  { type: "json"; status: number; errcode: number; payload: Record<string, unknown> } | { type: "http"; status: number } | { type: "drop" };
 
 interface Outcome {
   answer: Answer;
@@ -828,8 +820,7 @@ export class WeChatEmulator {
     accounts: Record<string, { platform?: string; options: AuthorizerOptions; callbackConfig: CallbackConfigData }>;
     platforms: string[];
   } {
-    const accounts: Record<string, { platform?: string; options: AuthorizerOptions; callbackConfig: CallbackConfigData }> =
-      {};
+    const accounts: Record<string, { platform?: string; options: AuthorizerOptions; callbackConfig: CallbackConfigData }> = {};
     for (const a of this.accounts.values()) {
       accounts[a.appId] = { platform: a.platform, options: { ...a.options }, callbackConfig: cloneCallbackConfig(a.callback) };
     }
@@ -989,8 +980,8 @@ export class WeChatEmulator {
     }
 
     const token = route?.tokenParam
-      ? params.get(route.tokenParam) ?? undefined
-      : params.get("access_token") ?? params.get("component_access_token") ?? undefined;
+      ? (params.get(route.tokenParam) ?? undefined)
+      : (params.get("access_token") ?? params.get("component_access_token") ?? undefined);
     const rec = token ? this.tokens.get(token) : undefined;
     const b = bodyState === "json" && isObject(body) ? body : undefined;
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
@@ -1127,9 +1118,7 @@ export class WeChatEmulator {
       if (kind === "drop") return { label: "drop", drop: true, delayMs: 0, afterApply };
       const [what, num] = kind.split(":");
       const n = Number(num);
-      return what === "http"
-        ? { label: kind, httpStatus: n, delayMs: 0, afterApply }
-        : { label: kind, errcode: n, delayMs: 0, afterApply };
+      return what === "http" ? { label: kind, httpStatus: n, delayMs: 0, afterApply } : { label: kind, errcode: n, delayMs: 0, afterApply };
     }
     return undefined;
   }
@@ -1212,11 +1201,7 @@ export class WeChatEmulator {
     if (component_appid === undefined || component_appsecret === undefined || component_verify_ticket === undefined) {
       return errAnswer(40101);
     }
-    if (
-      typeof component_appid !== "string" ||
-      typeof component_appsecret !== "string" ||
-      typeof component_verify_ticket !== "string"
-    ) {
+    if (typeof component_appid !== "string" || typeof component_appsecret !== "string" || typeof component_verify_ticket !== "string") {
       return errAnswer(47001);
     }
     const platform = this.platforms.get(component_appid);
@@ -1232,11 +1217,7 @@ export class WeChatEmulator {
     if (component_appid === undefined || authorizer_appid === undefined || authorizer_refresh_token === undefined) {
       return errAnswer(40101);
     }
-    if (
-      typeof component_appid !== "string" ||
-      typeof authorizer_appid !== "string" ||
-      typeof authorizer_refresh_token !== "string"
-    ) {
+    if (typeof component_appid !== "string" || typeof authorizer_appid !== "string" || typeof authorizer_refresh_token !== "string") {
       return errAnswer(47001);
     }
     // The component token belongs to another platform than the body names.
@@ -1417,9 +1398,7 @@ export class WeChatEmulator {
       case "POST fleet": {
         const b = body();
         return {
-          accounts: guard(() =>
-            this.addFleet(String(b.platform), Number(b.n), b.prefix === undefined ? undefined : String(b.prefix)),
-          ),
+          accounts: guard(() => this.addFleet(String(b.platform), Number(b.n), b.prefix === undefined ? undefined : String(b.prefix))),
         };
       }
       case "POST token": {
@@ -1535,7 +1514,7 @@ export class WeChatEmulator {
     try {
       state = JSON.parse(fs.readFileSync(file, "utf8")) as PersistedState;
     } catch (err) {
-      throw new Error(`cannot read emulator state file ${file}: ${(err as Error).message}`);
+      throw new Error(`cannot read emulator state file ${file}: ${(err as Error).message}`, { cause: err });
     }
     if (!isObject(state) || state.version !== 1) throw new Error(`unsupported emulator state file ${file}`);
     for (const [componentAppId, p] of Object.entries(state.platforms ?? {})) {

@@ -4,7 +4,11 @@ import { DEMO_CREDENTIALS, WeChatEmulator } from "../emulator/server";
 export { DEMO_CREDENTIALS };
 
 /** Starts an emulator with the demo account and platform before each test, and stops it after. */
-export function useEmulator(): { readonly emulator: WeChatEmulator; readonly baseUrl: string; accountConfig(extra?: Record<string, string>): Record<string, string> } {
+export function useEmulator(): {
+  readonly emulator: WeChatEmulator;
+  readonly baseUrl: string;
+  accountConfig(extra?: Record<string, string>): Record<string, string>;
+} {
   const context = {
     emulator: undefined as unknown as WeChatEmulator,
     baseUrl: "",

@@ -9,14 +9,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { authorizerOptionProvider } from "../../sdk/authorizerOption";
 import { callbackConfigProvider } from "../../sdk/callbackConfig";
 
+/**
+ * Inputs and outputs as the host passes them: JSON whose shape depends on the resource. Tests read them freely and
+ * assert on their values, so they are typed loosely on purpose, in this one place.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ProviderJson = any;
+
 /** The provider methods a test calls, loosely typed as the host sees them. */
 export interface HostedProvider {
   configure(request: { config: { get(key: string): unknown } }): Promise<void>;
-  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs?: any; failures?: { property: string; reason: string }[] }>;
+  check(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ inputs?: ProviderJson; failures?: { property: string; reason: string }[] }>;
   diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ changes?: boolean; replaces?: string[] }>;
-  create(inputs: Record<string, unknown>): Promise<{ id: string; outs: any }>;
-  read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: any }>;
-  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: any }>;
+  create(inputs: Record<string, unknown>): Promise<{ id: string; outs: ProviderJson }>;
+  read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: ProviderJson }>;
+  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: ProviderJson }>;
   delete(id: string, props: Record<string, unknown>): Promise<void>;
 }
 
