@@ -81,7 +81,9 @@ export class TokenSource {
   /**
    * The token cached under `key`, or a new one. Concurrent callers share one fetch and its outcome, failure
    * included. `refused` names a token WeChat turned down: it is replaced by a forced refresh, unless another caller
-   * has replaced it already. A failed fetch is not kept: the next caller tries again.
+   * has replaced it already. A failure that asking again cannot fix (a wrong secret, an IP not on the whitelist, a
+   * stale refresh token) is kept, so the account's other resources get the same answer without another call; any
+   * other failure is forgotten, and the next caller tries again.
    */
   private async cached(key: string, refused: string | undefined, fetch: (forceRefresh: boolean) => Promise<CachedToken>): Promise<string> {
     const entry = this.tokens.get(key);
@@ -96,7 +98,7 @@ export class TokenSource {
       fresh.token = await fresh.fetching;
       return fresh.token.value;
     } catch (error) {
-      if (this.tokens.get(key) === fresh) this.tokens.delete(key);
+      if (!isFinal(error) && this.tokens.get(key) === fresh) this.tokens.delete(key);
       throw error;
     }
   }
@@ -198,6 +200,10 @@ export class TokenSource {
     const seconds = typeof expiresIn === "number" && expiresIn > 0 ? expiresIn : 7200;
     return { value, expiresAt: Date.now() + Math.max(seconds * 1000 - EXPIRY_MARGIN_MS, seconds * 500) };
   }
+}
+
+function isFinal(error: unknown): boolean {
+  return error instanceof WeChatConfigError || (error instanceof WeChatApiError && (error.kind === "final" || error.kind === "bug"));
 }
 
 function isTokenRefusal(error: unknown): error is WeChatApiError {

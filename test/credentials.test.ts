@@ -107,6 +107,26 @@ describe("credentials", () => {
       assert.equal(env.emulator.callCounts().total, 0);
     });
 
+    it("asks once per account when the answer is final (a stale refresh token, 61023)", async () => {
+      const provider = await hostedProvider("AuthorizerOption", platformConfig({ [demo.appId]: "refreshtoken@@@stale" }));
+      for (const name of ["location_report", "voice_recognize", "customer_service"]) {
+        await assert.rejects(provider.create(option(demo.appId, name)), /errcode 61023 .*wechat:authorizerRefreshTokens/);
+      }
+      assert.equal(tokenRequests("/cgi-bin/component/api_authorizer_token"), 1);
+    });
+
+    it("asks again after a transient failure", async () => {
+      env.emulator.injectFault({ path: "/cgi-bin/component/api_authorizer_token", httpStatus: 503 });
+      const provider = await hostedProvider(
+        "AuthorizerOption",
+        platformConfig({ [demo.appId]: demo.authorizerRefreshToken }, { "wechat:maxAttempts": "1" }),
+      );
+      await assert.rejects(provider.create(option(demo.appId)), /HTTP status 503/);
+      env.emulator.clearFaults();
+      await provider.create(option(demo.appId));
+      assert.equal(tokenRequests("/cgi-bin/component/api_authorizer_token"), 2);
+    });
+
     it("explains a stale verify ticket (61006)", async () => {
       const provider = await hostedProvider(
         "AuthorizerOption",
