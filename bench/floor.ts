@@ -10,6 +10,7 @@
  */
 import * as http from "node:http";
 import got from "got";
+import { ConcurrencyLimit } from "../provider/client";
 import { DEMO_CREDENTIALS } from "../test/emulator/server";
 import { Account, Setting, TARGET_VALUE } from "./fleet";
 
@@ -19,23 +20,6 @@ export interface FloorResult {
   wallMs: number;
   /** CPU of this process (user + system) during the run, in ms. */
   cpuMs: number;
-}
-
-class Limit {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 }
 
 export async function runFloor(
@@ -57,7 +41,7 @@ export async function runFloor(
     agent: { http: agent },
     headers: { "user-agent": "pulumi-wechat-bench-floor" },
   });
-  const limit = new Limit(concurrency);
+  const limit = new ConcurrencyLimit(concurrency);
   const post = (path: string, query: Record<string, string>, body: Record<string, unknown>) =>
     limit.run(async () => {
       const response = await client(path, { searchParams: query, json: body });

@@ -54,7 +54,7 @@ const QUOTA_BACKOFF_FACTOR = 4;
 const MAX_BACKOFF_MS = 30000;
 
 /** A first-in, first-out limit on requests in flight, so Pulumi's parallel steps do not stampede the API. */
-class ConcurrencyLimit {
+export class ConcurrencyLimit {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
