@@ -1,5 +1,5 @@
 /**
- * `npm run emulator -- [--port N] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]`
+ * `npm run emulator -- [--port N (default 8765)] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]`
  *
  * Starts the WeChat API emulator on 127.0.0.1 with the demo platform and account of DEMO_CREDENTIALS
  * (plus N fleet accounts authorized to the demo platform), prints ONE JSON line to stdout:
@@ -19,10 +19,14 @@ interface CliArgs {
 
 const USAGE = "usage: npm run emulator -- [--port N] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]";
 
+/** The port the examples' `dev` stacks expect the emulator on. */
+export const DEFAULT_PORT = 8765;
+
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { port: 0, fleet: 0 };
+  // 8765 is the port the examples' `dev` stacks point at (examples/*/Pulumi.dev.yaml); --port 0 picks a free one.
+  const args: CliArgs = { port: DEFAULT_PORT, fleet: 0 };
   const number = (flag: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (value === undefined || value === "" || !Number.isFinite(n) || n < min) {
