@@ -4,7 +4,7 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { Command, Summary } from "./engine";
+import { EngineOptions, Summary } from "./engine";
 import { SecretCipher, StateFile, readStateFile } from "./state";
 import { PropertyMap } from "./values";
 
@@ -15,18 +15,10 @@ export { SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, isSecret } from "./values";
 
 export const CLI = path.join(__dirname, "cli.js");
 
-export interface RunEngineOptions {
-  command: Command;
-  cwd: string;
-  stack: string;
-  stateFile?: string;
-  config?: Record<string, string>;
-  secrets?: Record<string, string>;
-  parallel?: number;
+/** What the CLI takes (the engine's own options), and how to start it as a child process. */
+export interface RunEngineOptions extends EngineOptions {
   /** Added to (and overriding) this process's environment. */
   env?: Record<string, string>;
-  transpileOnly?: boolean;
-  verbose?: boolean;
   /** "harness" or "pulumi"; default: WECHAT_ENGINE, else the harness. */
   engine?: string;
   /** Called with the child process as soon as it starts (e.g. to SIGKILL it mid-run). */
