@@ -148,6 +148,8 @@ export type CallbackConfigState = z.output<typeof CallbackConfigInputs>;
 export type FunctionConfig = z.output<typeof FunctionConfig>;
 export type ContainerConfig = z.output<typeof ContainerConfig>;
 type Sections = Pick<CallbackConfigState, "functionConfig" | "containerConfig">;
+/** The two sections, each managed only when the program declares it. */
+const SECTIONS = ["functionConfig", "containerConfig"] as const;
 /** The resource's outputs: the normalized inputs and what the account held before the resource took over. */
 export interface CallbackConfigOutputs extends CallbackConfigState {
   /** The managed sections as they were before this resource first set them; `restore` puts them back. */
@@ -231,17 +233,11 @@ function canonical(name: string, value: unknown): unknown {
 
 /** The sections of `wanted` that differ from `current` (compared as the diff compares them). */
 function changedSections(current: Sections, wanted: Sections): Sections {
-  const changed: Sections = {};
-  if (
-    wanted.functionConfig &&
-    !sameValue(canonical("functionConfig", current.functionConfig), canonical("functionConfig", wanted.functionConfig))
-  ) {
-    changed.functionConfig = wanted.functionConfig;
+  const changed: Record<string, unknown> = {};
+  for (const name of SECTIONS) {
+    if (wanted[name] && !sameValue(canonical(name, current[name]), canonical(name, wanted[name]))) changed[name] = wanted[name];
   }
-  if (wanted.containerConfig && !sameValue(current.containerConfig, wanted.containerConfig)) {
-    changed.containerConfig = wanted.containerConfig;
-  }
-  return changed;
+  return changed as Sections;
 }
 
 const idOf = (appId: string) => `${appId}/callback-config`;
@@ -298,22 +294,18 @@ export async function update(
   news: CallbackConfigState,
 ): Promise<UpdateResult<CallbackConfigOutputs>> {
   session().claimed.add(id);
-  const previous: Sections = {};
-  if (news.functionConfig) previous.functionConfig = olds.previousConfig?.functionConfig;
-  if (news.containerConfig) previous.containerConfig = olds.previousConfig?.containerConfig;
-  const newlyManaged: Sections = {
-    functionConfig: news.functionConfig && !previous.functionConfig ? news.functionConfig : undefined,
-    containerConfig: news.containerConfig && !previous.containerConfig ? news.containerConfig : undefined,
-  };
-  let current: Sections = { functionConfig: olds.functionConfig, containerConfig: olds.containerConfig };
-  if (newlyManaged.functionConfig || newlyManaged.containerConfig) {
-    const read = await getCallbackConfig(news.authorizerAppId, newlyManaged);
-    Object.assign(previous, Object.fromEntries(Object.entries(read).filter(([, value]) => value)));
-    current = { ...current, ...read };
+  const previousConfig: Record<string, unknown> = {};
+  const newlyManaged: Record<string, unknown> = {};
+  for (const name of SECTIONS) {
+    if (!news[name]) continue;
+    if (olds.previousConfig?.[name]) previousConfig[name] = olds.previousConfig[name];
+    else newlyManaged[name] = news[name];
   }
+  const read = Object.keys(newlyManaged).length ? await getCallbackConfig(news.authorizerAppId, newlyManaged) : {};
+  Object.assign(previousConfig, read);
+  const current = { functionConfig: olds.functionConfig, containerConfig: olds.containerConfig, ...read };
   await setCallbackConfig(news.authorizerAppId, changedSections(current, news));
-  const previousConfig = Object.fromEntries(Object.entries(previous).filter(([, value]) => value)) as Sections;
-  return { outs: { ...news, previousConfig } };
+  return { outs: { ...news, previousConfig: previousConfig as Sections } };
 }
 
 /**
