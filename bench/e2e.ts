@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Command, RunEngineResult, Summary, readState, runEngine } from "../test/harness";
+import { Command, RunEngineResult, Summary, readState, runEngine, stateFileOf } from "../test/harness";
 import { ProcessWatch, Usage } from "./proc";
 
 export interface E2eResult {
@@ -27,7 +27,7 @@ export interface E2eResult {
 
 export interface E2eOptions {
   dir: string;
-  stateFile: string;
+  backendDir: string;
   config: Record<string, string>;
   secrets: Record<string, string>;
   parallel: number;
@@ -42,7 +42,7 @@ export async function runE2e(command: Command, options: E2eOptions): Promise<E2e
       command,
       cwd: options.dir,
       stack: "bench",
-      stateFile: options.stateFile,
+      backendDir: options.backendDir,
       config: options.config,
       secrets: options.secrets,
       parallel: options.parallel,
@@ -70,8 +70,9 @@ export async function runE2e(command: Command, options: E2eOptions): Promise<E2e
     engine: usage.get("engine")!,
   };
   if (command === "up") {
-    e2e.stateBytes = fs.statSync(options.stateFile).size;
-    const state = readState(options.stateFile)!;
+    const stateFile = stateFileOf({ cwd: options.dir, stack: "bench", backendDir: options.backendDir, engine: "harness" });
+    e2e.stateBytes = fs.statSync(stateFile).size;
+    const state = readState(stateFile)!;
     const custom = state.resources.filter((r) => r.custom);
     e2e.resources = custom.length;
     const text = custom[0]?.inputs.__provider;
@@ -84,6 +85,6 @@ export async function runE2e(command: Command, options: E2eOptions): Promise<E2e
   return e2e;
 }
 
-export function stateFileFor(dir: string, n: number, latencyMs: number): string {
-  return path.join(dir, ".pulumi-state", `bench-${n}-${latencyMs}.json`);
+export function backendDirFor(dir: string, n: number, latencyMs: number): string {
+  return path.join(dir, ".pulumi-state", `bench-${n}-${latencyMs}`);
 }

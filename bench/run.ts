@@ -14,7 +14,7 @@ import { ChildProcess, fork } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { E2eResult, runE2e, stateFileFor } from "./e2e";
+import { E2eResult, runE2e, backendDirFor } from "./e2e";
 import { Account, accountsFor, platformConfig, settingsFor } from "./fleet";
 import { FloorMode, FloorResult } from "./floor";
 import { runFloorProcess } from "./floorProcess";
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
         const accountsFile = writeAccountsFile(project, n, accounts);
         const e2eOptions = {
           dir: project.dir,
-          stateFile: stateFileFor(project.dir, n, latency),
+          backendDir: backendDirFor(project.dir, n, latency),
           config: { ...config, [`${project.projectName}:accountsFile`]: accountsFile },
           secrets,
           parallel: C,

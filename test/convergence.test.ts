@@ -20,7 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FaultHandle, FleetAccount, WeChatEmulator } from "./emulator/server";
-import { RunEngineOptions, RunEngineResult, readState, runEngine, spawnEngine } from "./harness";
+import { RunEngineOptions, RunEngineResult, readState, runEngine, spawnEngine, stateFileOf } from "./harness";
 import {
   FLEET_PROGRAM,
   FLEET_PROJECT,
@@ -105,7 +105,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
     command: "up",
     cwd: FLEET_PROGRAM,
     stack: STACK,
-    stateFile,
+    backendDir: dir,
     transpileOnly: true,
     config: {
       [`${FLEET_PROJECT}:accountsFile`]: accountsFile,
@@ -191,7 +191,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
     baseUrl = await emulator.start();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-convergence-"));
     accountsFile = path.join(dir, "accounts.json");
-    stateFile = path.join(dir, `${STACK}.json`);
+    stateFile = stateFileOf({ cwd: FLEET_PROGRAM, stack: STACK, backendDir: dir });
     declare(0, [demo.appId, ...fleet.map((a) => a.appId)]);
     assert.equal(accounts.length, 200);
     emulator.setRandomFaults({ rate: FAULT_RATE, seed: FAULT_SEED, afterApplyShare: AFTER_APPLY_SHARE });

@@ -9,7 +9,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEMO_CREDENTIALS, WeChatEmulator } from "./emulator/server";
 import { RunEngineOptions, chooseEngine, runEngine } from "./harness";
-import { pulumiOnPath } from "./harness/pulumiCli";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -29,16 +28,18 @@ async function main(): Promise<void> {
   emulator.addDemo();
   const baseUrl = await emulator.start();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-demo-"));
-  const { engine, note } = chooseEngine(process.env.WECHAT_ENGINE ?? (pulumiOnPath() ? "pulumi" : "harness"));
+  const engine = chooseEngine();
   console.log(`WeChat API emulator on ${baseUrl} (demo account ${DEMO_CREDENTIALS.appId}).`);
   console.log(
-    `Engine: ${engine === "pulumi" ? "the pulumi CLI" : "the engine harness (Pulumi's own program runtime and provider host, driven over gRPC)"}${note ? ` (${note})` : ""}.`,
+    engine === "pulumi"
+      ? "Engine: the Pulumi CLI (built by `npm run pulumi:install`)."
+      : "Engine: the engine harness (Pulumi's own program runtime and provider host, driven over gRPC); `npm run pulumi:install` builds the real CLI.",
   );
   const options = (command: RunEngineOptions["command"]): RunEngineOptions => ({
     command,
     cwd: root,
     stack: "demo",
-    stateFile: path.join(stateDir, "demo.json"),
+    backendDir: stateDir,
     config: {
       "wechat:apiBaseUrl": baseUrl,
       "wechat:appId": DEMO_CREDENTIALS.appId,

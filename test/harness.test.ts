@@ -6,7 +6,17 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RunEngineOptions, RunEngineResult, SECRET_SIG, SECRET_SIG_KEY, StateFile, readState, runEngine, spawnEngine } from "./harness";
+import {
+  RunEngineOptions,
+  RunEngineResult,
+  SECRET_SIG,
+  SECRET_SIG_KEY,
+  StackState,
+  readState,
+  runEngine,
+  spawnEngine,
+  stateFileOf,
+} from "./harness";
 
 const FIXTURE = path.resolve(__dirname, "..", "..", "test", "fixtures", "throwaway");
 const ITEM = "pulumi-nodejs:dynamic/throwaway:Item";
@@ -29,7 +39,7 @@ class Sandbox {
   }
 
   get stateFile(): string {
-    return path.join(this.dir, "state", `${this.stack}.json`);
+    return stateFileOf(this.options("up"));
   }
 
   run(
@@ -45,7 +55,8 @@ class Sandbox {
       command,
       cwd: FIXTURE,
       stack: this.stack,
-      stateFile: this.stateFile,
+      backendDir: path.join(this.dir, "state"),
+      engine: "harness",
       env: { THROWAWAY_REMOTE: this.remoteFile, PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...env },
     };
   }
@@ -54,14 +65,14 @@ class Sandbox {
     return JSON.parse(fs.readFileSync(this.remoteFile, "utf8")) as Remote;
   }
 
-  state(): StateFile {
+  state(): StackState {
     const state = readState(this.stateFile);
     assert.ok(state, `no state file at ${this.stateFile}`);
     return state;
   }
 
   /** The custom resources in the state, by resource name. */
-  items(): Map<string, StateFile["resources"][number]> {
+  items(): Map<string, StackState["resources"][number]> {
     return new Map(
       this.state()
         .resources.filter((r) => r.custom)
@@ -135,16 +146,14 @@ describe("engine harness", function () {
       const summary = ok(await s.run("up", { THROWAWAY_COUNT: "2" }));
       assert.deepStrictEqual(summary.changes, changes({ create: 2 }));
       assert.deepStrictEqual(Object.keys(s.remote().items).sort(), ["id-k-item-0", "id-k-item-1"]);
-      const state = s.state();
-      assert.strictEqual(state.project, "throwaway");
-      assert.strictEqual(state.stack, "dev");
+      assert.ok(s.stateFile.includes(`${path.sep}throwaway${path.sep}dev.`), "the state lives in the file backend's layout");
       const item0 = s.items().get("item-0")!;
       assert.strictEqual(item0.type, ITEM);
       assert.strictEqual(item0.id, "id-k-item-0");
       assert.strictEqual(item0.inputs.value, "v1");
       assert.strictEqual(typeof item0.inputs.__provider, "string", "inputs keep __provider as Pulumi stores it");
       assert.strictEqual(item0.outputs.version, 1);
-      assert.deepStrictEqual(state.outputs.ids, ["id-k-item-0", "id-k-item-1"]);
+      assert.deepStrictEqual(s.state().outputs.ids, ["id-k-item-0", "id-k-item-1"]);
       assert.deepStrictEqual(summary.outputs.ids, ["id-k-item-0", "id-k-item-1"]);
     });
 

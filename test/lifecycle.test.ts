@@ -701,7 +701,7 @@ describe("lifecycle: examples/platform-fleet (the demo platform; accountsFile, t
       stack: "fleet",
       ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
     });
-    accountsFile = path.join(stack.stateDir, "accounts.json");
+    accountsFile = path.join(stack.backendDir, "accounts.json");
     writeAccounts();
     stack.config["wechat-platform-fleet:accountsFile"] = accountsFile;
   });

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEMO_CREDENTIALS, WeChatEmulator } from "./emulator/server";
-import { RunEngineOptions, RunEngineResult, readState, runEngine } from "./harness";
+import { RunEngineOptions, RunEngineResult, readState, runEngine, stateFileOf } from "./harness";
 
 const root = path.resolve(__dirname, "..", "..");
 const fixture = path.join(root, "test", "fixtures", "installed");
@@ -287,9 +287,10 @@ describe("the package as users install it", function () {
   });
 
   it("runs through the engine: settings applied, tiny require-form providers, no credentials in state, second up changes nothing", async function () {
-    const stateFile = path.join(project, ".pulumi-state", "dev.json");
+    const backendDir = path.join(project, ".pulumi-state");
+    const stateFile = stateFileOf({ cwd: project, stack: "dev", backendDir });
     // The first run type-checks the program the way Pulumi's runtime does (ts-node), as users run it by default.
-    const first = await runEngine(engineOptions(project, "dev", { stateFile, transpileOnly: false }));
+    const first = await runEngine(engineOptions(project, "dev", { backendDir, transpileOnly: false }));
     assert.equal(first.code, 0, shown(first));
     assert.deepEqual(first.summary!.changes, { create: 4, update: 0, replace: 0, delete: 0, same: 0 }, shown(first));
 
@@ -328,7 +329,7 @@ describe("the package as users install it", function () {
     assert.ok(!/access_token/i.test(stateText), "the state file mentions access_token");
 
     emulator.clearRequests();
-    const second = await runEngine(engineOptions(project, "dev", { stateFile }));
+    const second = await runEngine(engineOptions(project, "dev", { backendDir }));
     assert.equal(second.code, 0, shown(second));
     assert.deepEqual(second.summary!.changes, { create: 0, update: 0, replace: 0, delete: 0, same: 4 }, shown(second));
     assert.equal(emulator.callCounts().set, 0, "the second up sent a setting");
@@ -343,8 +344,8 @@ describe("the package as users install it", function () {
     linked.addDemo();
     const linkedUrl = await linked.start();
     try {
-      const stateFile = path.join(work, "linked-state", "dev.json");
-      const options = engineOptions(path.join(root, "examples", "quickstart"), "dev", { stateFile });
+      const options = engineOptions(path.join(root, "examples", "quickstart"), "dev", { backendDir: path.join(work, "linked-state") });
+      const stateFile = stateFileOf(options);
       options.config!["wechat:apiBaseUrl"] = linkedUrl;
       const result = await runEngine(options);
       assert.equal(result.code, 0, shown(result));
@@ -421,8 +422,8 @@ describe("the package as users install it", function () {
     other.addDemo();
     const otherUrl = await other.start();
     try {
-      const stateFile = path.join(work, "named-state", "dev.json");
-      const options = engineOptions(named, "dev", { stateFile });
+      const options = engineOptions(named, "dev", { backendDir: path.join(work, "named-state") });
+      const stateFile = stateFileOf(options);
       options.config!["wechat:apiBaseUrl"] = otherUrl;
       const result = await runEngine(options);
       assert.equal(result.code, 0, `the program failed in ${named}:\n${shown(result)}`);
@@ -462,8 +463,8 @@ describe("the package as users install it", function () {
     });
 
     it("serializes the provider (pulumi-wechat lives under node_modules/.pnpm, linked from node_modules/pulumi-wechat)", async function () {
-      const stateFile = path.join(pnpmProject, ".pulumi-state", "dev.json");
-      const options = engineOptions(pnpmProject, "dev", { stateFile });
+      const options = engineOptions(pnpmProject, "dev", { backendDir: path.join(pnpmProject, ".pulumi-state") });
+      const stateFile = stateFileOf(options);
       options.config!["wechat:apiBaseUrl"] = pnpmUrl;
       const result = await runEngine(options);
       assert.equal(result.code, 0, `the program failed in the pnpm layout:\n${shown(result)}`);
@@ -488,7 +489,7 @@ describe("the package as users install it", function () {
       const options = engineOptions(pnpmProject, "typecheck", {
         command: "preview",
         transpileOnly: false,
-        stateFile: path.join(pnpmProject, ".pulumi-state", "typecheck.json"),
+        backendDir: path.join(pnpmProject, ".pulumi-state"),
       });
       options.config!["wechat:apiBaseUrl"] = pnpmUrl;
       const result = await runEngine(options);

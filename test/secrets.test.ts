@@ -19,7 +19,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { WeChatEmulator } from "./emulator/server";
-import { RunEngineOptions, RunEngineResult, readState, runEngine } from "./harness";
+import { RunEngineOptions, RunEngineResult, readState, runEngine, stateFileOf } from "./harness";
 
 const QUICKSTART = path.resolve(__dirname, "..", "..", "examples", "quickstart");
 const PROJECT = "wechat-quickstart";
@@ -142,7 +142,7 @@ for (const mode of [accountMode, platformMode]) {
         command,
         cwd: QUICKSTART,
         stack: "secrets",
-        stateFile,
+        backendDir: dir,
         transpileOnly: true,
         config: {
           "wechat:apiBaseUrl": baseUrl,
@@ -208,7 +208,7 @@ for (const mode of [accountMode, platformMode]) {
       mode.register(emulator);
       baseUrl = await emulator.start();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-secrets-"));
-      stateFile = path.join(dir, "secrets.json");
+      stateFile = stateFileOf({ cwd: QUICKSTART, stack: "secrets", backendDir: dir });
     });
 
     beforeEach(function () {

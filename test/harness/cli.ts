@@ -1,14 +1,15 @@
 /**
- * npm run --silent engine -- <preview|up|refresh|destroy> --cwd DIR --stack NAME [--state FILE]
+ * npm run --silent engine -- <preview|up|refresh|destroy> --cwd DIR --stack NAME [--backend DIR]
  *     [--config KEY=VALUE]... [--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose]
- *     [--engine harness|pulumi]
+ *     [--continue-on-error] [--run-program] [--refresh] [--engine harness|pulumi]
  *
- * Prints what the Pulumi CLI would (one line per step, the counts, program logs, errors); with --json the last line
- * of stdout is the summary as one JSON object. Exit status 0 only when every step and the program succeeded.
+ * Runs the command through the real Pulumi CLI (when installed, or with --engine pulumi) or through the engine
+ * harness, on a file backend. With --json the last line of stdout is the summary as one JSON object. Exit status 0
+ * only when every step and the program succeeded.
  */
 import * as path from "path";
-import { Command, DEFAULT_PARALLEL, EngineOptions, Summary, defaultStateFile, runDeployment } from "./engine";
-import { chooseEngine, runPulumiCli } from "./pulumiCli";
+import { chooseEngine, runPulumi } from "../pulumi/run";
+import { Command, EngineOptions, Summary, runDeployment } from "./engine";
 import { Redactor } from "./values";
 
 export interface CliOptions extends EngineOptions {
@@ -19,8 +20,9 @@ export interface CliOptions extends EngineOptions {
 const COMMANDS: Command[] = ["preview", "up", "refresh", "destroy"];
 
 export const USAGE =
-  "usage: engine <preview|up|refresh|destroy> --cwd DIR --stack NAME [--state FILE] [--config KEY=VALUE]... " +
-  "[--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose] [--engine harness|pulumi]";
+  "usage: engine <preview|up|refresh|destroy> --cwd DIR --stack NAME [--backend DIR] [--config KEY=VALUE]... " +
+  "[--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose] [--continue-on-error] " +
+  "[--run-program] [--refresh] [--engine harness|pulumi]";
 
 export function parseArgs(argv: string[]): CliOptions {
   const opts: CliOptions = { command: "up", cwd: process.cwd(), stack: "", json: false, config: {}, secrets: {} };
@@ -52,8 +54,17 @@ export function parseArgs(argv: string[]): CliOptions {
       case "-s":
         opts.stack = value();
         break;
-      case "--state":
-        opts.stateFile = path.resolve(value());
+      case "--backend":
+        opts.backendDir = path.resolve(value());
+        break;
+      case "--continue-on-error":
+        opts.continueOnError = true;
+        break;
+      case "--run-program":
+        opts.runProgram = true;
+        break;
+      case "--refresh":
+        opts.refresh = true;
         break;
       case "--config":
       case "-c": {
@@ -133,7 +144,7 @@ export function emptySummary(opts: CliOptions, message: string): Summary {
     command: opts.command,
     project: "",
     stack: opts.stack,
-    stateFile: opts.stateFile ?? defaultStateFile(opts.cwd, opts.stack),
+    stateFile: "",
     changes: { create: 0, update: 0, replace: 0, delete: 0, same: 0 },
     outputs: {},
     steps: [],
@@ -156,10 +167,8 @@ async function main(argv: string[]): Promise<number> {
   let redactor = new Redactor();
   for (const v of Object.values(opts.secrets ?? {})) redactor.add(v);
   try {
-    const choice = chooseEngine(opts.engine);
-    if (choice.note) out.stderr(choice.note);
-    if (choice.engine === "pulumi") {
-      summary = await runPulumiCli({ ...opts, parallel: opts.parallel ?? DEFAULT_PARALLEL }, out, redactor);
+    if (chooseEngine(opts.engine) === "pulumi") {
+      summary = await runPulumi(opts, out, redactor);
     } else {
       const result = await runDeployment(opts, out);
       summary = result.summary;
@@ -171,7 +180,8 @@ async function main(argv: string[]): Promise<number> {
     out.stderr(`error: ${message}`);
     summary = emptySummary(opts, message);
   }
-  for (const line of formatSummary(summary)) out.stdout(redactor.redact(line));
+  // The real CLI prints its own closing block.
+  if (summary.engine === "harness") for (const line of formatSummary(summary)) out.stdout(redactor.redact(line));
   if (opts.json) out.stdout(redactor.redact(JSON.stringify(summary)));
   const ok = summary.failed.length === 0 && (summary.programExitCode ?? 0) === 0;
   return ok ? 0 : 1;

@@ -32,12 +32,19 @@ export interface EngineOptions {
   command: Command;
   cwd: string;
   stack: string;
-  stateFile?: string;
+  /** The file backend's directory (PULUMI_BACKEND_URL=file://DIR); default DIR/.pulumi-state of the program. */
+  backendDir?: string;
   config?: Record<string, string>;
   secrets?: Record<string, string>;
   parallel?: number;
   transpileOnly?: boolean;
   verbose?: boolean;
+  /** `pulumi up|destroy --continue-on-error`: keep going after a failed step. */
+  continueOnError?: boolean;
+  /** `pulumi refresh|destroy --run-program`: configure providers from the program's stack config, not the state's. */
+  runProgram?: boolean;
+  /** `pulumi up --refresh`. */
+  refresh?: boolean;
 }
 
 /** Where the engine's running commentary goes; the CLI redacts secrets on the way out. */
@@ -98,8 +105,14 @@ export class Semaphore {
   }
 }
 
-export function defaultStateFile(cwd: string, stack: string): string {
-  return path.join(cwd, ".pulumi-state", `${stack}.json`);
+/** The file backend of a run: the given directory, else `.pulumi-state` in the program's directory. */
+export function backendDirOf(opts: Pick<EngineOptions, "cwd" | "backendDir">): string {
+  return path.resolve(opts.backendDir ?? path.join(opts.cwd, ".pulumi-state"));
+}
+
+/** Where the harness keeps a stack's state: beside the real CLI's checkpoints, one file per stack. */
+export function defaultStateFile(backendDir: string, project: string, stack: string): string {
+  return path.join(backendDir, ".pulumi", "stacks", project, `${stack}.harness.json`);
 }
 
 /** URN the way the engine builds it: a parent's type qualifies the child's, except the root stack's. */
@@ -172,7 +185,7 @@ export class Deployment implements MonitorHandler {
     this.sem = new Semaphore(this.parallel);
     this.project = readProject(opts.cwd);
     this.config = readStackConfig(this.project, opts.stack, { config: opts.config, secrets: opts.secrets });
-    this.stateFile = path.resolve(opts.stateFile ?? defaultStateFile(opts.cwd, opts.stack));
+    this.stateFile = defaultStateFile(backendDirOf(opts), this.project.name, opts.stack);
     for (const key of this.config.secretKeys) this.redactor.add(this.config.values[key]);
     this.monitor = new MonitorServer(this);
   }
@@ -709,7 +722,7 @@ export class Deployment implements MonitorHandler {
    */
   private stackReference(name: string): PropertyMap {
     const stack = name.split("/").pop() ?? name;
-    const file = path.join(path.dirname(this.stateFile), `${stack}.json`);
+    const file = path.join(path.dirname(this.stateFile), `${stack}.harness.json`);
     const raw = readStateFile(file);
     if (!raw) throw new RpcError(grpc.status.NOT_FOUND, `unknown stack "${name}" (no state file ${file})`);
     const cipher = new SecretCipher(raw.secretsProvider?.salt);

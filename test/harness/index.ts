@@ -3,14 +3,18 @@
  * the state file it keeps.
  */
 import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
-import { EngineOptions, Summary } from "./engine";
-import { SecretCipher, StateFile, readStateFile } from "./state";
+import { StackState, checkpointFile, decryptState, readCheckpoint } from "../pulumi/checkpoint";
+import { chooseEngine } from "../pulumi/run";
+import { EngineOptions, Summary, backendDirOf, defaultStateFile } from "./engine";
+import { readProject } from "./project";
+import { SecretCipher, readStateFile } from "./state";
 import { PropertyMap } from "./values";
 
-export { Command, Summary, DEFAULT_PARALLEL, defaultStateFile, makeUrn } from "./engine";
-export { ResourceState, StateFile } from "./state";
-export { chooseEngine, whichEngine } from "./pulumiCli";
+export { Command, Summary, DEFAULT_PARALLEL, makeUrn } from "./engine";
+export { ResourceState, StackState } from "../pulumi/checkpoint";
+export { chooseEngine } from "../pulumi/run";
 export { SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, isSecret } from "./values";
 
 export const CLI = path.join(__dirname, "cli.js");
@@ -19,7 +23,7 @@ export const CLI = path.join(__dirname, "cli.js");
 export interface RunEngineOptions extends EngineOptions {
   /** Added to (and overriding) this process's environment. */
   env?: Record<string, string>;
-  /** "harness" or "pulumi"; default: WECHAT_ENGINE, else the harness. */
+  /** "harness" or "pulumi"; default: WECHAT_ENGINE, else the real CLI when it is installed. */
   engine?: string;
   /** Called with the child process as soon as it starts (e.g. to SIGKILL it mid-run). */
   onSpawn?: (child: ChildProcess) => void;
@@ -36,7 +40,10 @@ export interface RunEngineResult {
 
 export function cliArgs(opts: RunEngineOptions): string[] {
   const args = [opts.command, "--cwd", opts.cwd, "--stack", opts.stack, "--json"];
-  if (opts.stateFile) args.push("--state", opts.stateFile);
+  if (opts.backendDir) args.push("--backend", opts.backendDir);
+  if (opts.continueOnError) args.push("--continue-on-error");
+  if (opts.runProgram) args.push("--run-program");
+  if (opts.refresh) args.push("--refresh");
   for (const [k, v] of Object.entries(opts.config ?? {})) args.push("--config", `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push("--secret", `${k}=${v}`);
   if (opts.parallel) args.push("--parallel", String(opts.parallel));
@@ -81,21 +88,27 @@ export function parseSummary(stdout: string): Summary | undefined {
   }
 }
 
+/** The file in which the engine of a run keeps the stack's state. */
+export function stateFileOf(opts: Pick<RunEngineOptions, "cwd" | "stack" | "backendDir" | "engine">): string {
+  const project = readProject(opts.cwd).name;
+  const backendDir = backendDirOf(opts);
+  return chooseEngine(opts.engine) === "pulumi"
+    ? checkpointFile(backendDir, project, opts.stack)
+    : defaultStateFile(backendDir, project, opts.stack);
+}
+
 /**
- * The state file as stored (secrets encrypted as {sig, ciphertext}), or undefined when there is none. With
- * `{ decrypt: true }`, secrets come back as {sig, value} (needs the same PULUMI_CONFIG_PASSPHRASE as the run).
+ * A stack's state as the engine stored it (secrets encrypted as {sig, ciphertext}), or undefined when there is none.
+ * With `{ decrypt: true }`, secrets come back as {sig, value} (needs the run's PULUMI_CONFIG_PASSPHRASE).
  */
-export function readState(stateFile: string, opts: { decrypt?: boolean } = {}): StateFile | undefined {
-  const raw = readStateFile(stateFile);
-  if (!raw || !opts.decrypt) return raw;
-  const cipher = new SecretCipher(raw.secretsProvider?.salt);
-  return {
-    ...raw,
-    resources: raw.resources.map((r) => ({
-      ...r,
-      inputs: cipher.open(r.inputs) as PropertyMap,
-      outputs: cipher.open(r.outputs) as PropertyMap,
-    })),
-    outputs: cipher.open(raw.outputs) as PropertyMap,
-  };
+export function readState(stateFile: string, opts: { decrypt?: boolean } = {}): StackState | undefined {
+  if (!fs.existsSync(stateFile)) return undefined;
+  if (!stateFile.endsWith(".harness.json")) {
+    const state = readCheckpoint(stateFile);
+    return state && opts.decrypt ? decryptState(state) : state;
+  }
+  const raw = readStateFile(stateFile)!;
+  const cipher = opts.decrypt ? new SecretCipher(raw.secretsProvider?.salt) : undefined;
+  const open = (value: PropertyMap) => (cipher ? (cipher.open(value) as PropertyMap) : value);
+  return { resources: raw.resources.map((r) => ({ ...r, inputs: open(r.inputs), outputs: open(r.outputs) })), outputs: open(raw.outputs) };
 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { strict as assert } from "node:assert";
 import { CallbackRule, FunctionConfig, OptionName, WeChatEmulator, defaultCallbackConfig } from "../emulator/server";
-import { ResourceState, StateFile } from "../harness";
+import { ResourceState, StackState } from "../harness";
 
 /** The example program this module describes, and its project name (the namespace of its own config keys). */
 export const FLEET_PROGRAM = path.resolve(__dirname, "..", "..", "..", "examples", "platform-fleet");
@@ -111,7 +111,7 @@ function canonicalCallbacks(callbacks: readonly CallbackRule[]): string {
   );
 }
 
-export function wechatResources(state: StateFile): ResourceState[] {
+export function wechatResources(state: StackState): ResourceState[] {
   return state.resources.filter((r) => r.type === AUTHORIZER_OPTION || r.type === CALLBACK_CONFIG);
 }
 
@@ -119,7 +119,7 @@ export function wechatResources(state: StateFile): ResourceState[] {
  * Every claim of the state that the account does not back: for each resource in the state, the value its outputs
  * say the account holds, against what the emulator holds. A resource pending deletion counts as a claim too.
  */
-export function stateMismatches(state: StateFile, emulator: WeChatEmulator): string[] {
+export function stateMismatches(state: StackState, emulator: WeChatEmulator): string[] {
   const found: string[] = [];
   for (const r of wechatResources(state)) {
     const outputs = r.outputs as {
@@ -161,7 +161,7 @@ export function expectedUrns(stack: string, accounts: readonly FleetEntry[]): st
 }
 
 /** The state holds exactly the program's resources, each once, none half-made or pending deletion. */
-export function assertStateComplete(state: StateFile, stack: string, accounts: readonly FleetEntry[]): void {
+export function assertStateComplete(state: StackState, stack: string, accounts: readonly FleetEntry[]): void {
   const resources = wechatResources(state);
   assert.deepEqual(resources.map((r) => r.urn).sort(), expectedUrns(stack, accounts).sort(), "the state holds each declared resource once");
   const unfinished = resources.filter((r) => r.delete || (r.initErrors && r.initErrors.length > 0)).map((r) => r.urn);

@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Context } from "mocha";
 import { AuthorizerOptions, CallCounts, CallbackConfigData, DEMO_CREDENTIALS, RequestRecord, WeChatEmulator } from "../emulator/server";
-import { Command, ResourceState, RunEngineResult, StateFile, Summary, readState, runEngine } from "../harness";
+import { Command, ResourceState, RunEngineResult, StackState, Summary, readState, runEngine, stateFileOf } from "../harness";
 
 /** The repository root (this file runs from dist/test/support). */
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -126,11 +126,14 @@ export function assertProvider(resource: ResourceState): void {
 // State
 // ---------------------------------------------------------------------------------------------------------------------
 
-/** The custom resources of a state (every one must be a pulumi-wechat dynamic resource), by name. */
-export function wechatResources(state: StateFile | undefined): Map<string, ResourceState> {
+/**
+ * The custom resources of a state by name: every one must be a pulumi-wechat dynamic resource, except the default
+ * provider the engine records for them (`pulumi:providers:pulumi-nodejs`, whose inputs are the stack config).
+ */
+export function wechatResources(state: StackState | undefined): Map<string, ResourceState> {
   const byName = new Map<string, ResourceState>();
   for (const resource of state?.resources ?? []) {
-    if (!resource.custom) continue;
+    if (!resource.custom || resource.type.startsWith("pulumi:providers:")) continue;
     assert.ok(PROVIDER_MODULES[resource.type], `unexpected resource type in the state: ${resource.type} (${resource.urn})`);
     byName.set(resource.urn.split("::").slice(3).join("::"), resource);
   }
@@ -138,7 +141,7 @@ export function wechatResources(state: StateFile | undefined): Map<string, Resou
 }
 
 /** One resource of the state by name. */
-export function resourceNamed(state: StateFile | undefined, name: string): ResourceState {
+export function resourceNamed(state: StackState | undefined, name: string): ResourceState {
   const resource = wechatResources(state).get(name);
   assert.ok(resource, `no resource "${name}" in the state (has: ${[...wechatResources(state).keys()].join(", ")})`);
   return resource;
@@ -160,7 +163,7 @@ export function sectionsOf(data: CallbackConfigData) {
 type HeldOutputs = Record<string, unknown> & { authorizerAppId: string; optionName: keyof AuthorizerOptions; optionValue: string };
 
 /** Asserts that every resource's outputs say what the emulator's accounts hold (after an up or a refresh). */
-export function assertStateMatchesAccounts(state: StateFile | undefined, emulator: WeChatEmulator): void {
+export function assertStateMatchesAccounts(state: StackState | undefined, emulator: WeChatEmulator): void {
   for (const [name, resource] of wechatResources(state)) {
     const outputs = resource.outputs as HeldOutputs;
     if (resource.type === AUTHORIZER_OPTION) {
@@ -247,19 +250,20 @@ export interface StepResult {
   requests: RequestRecord[];
   counts: CallCounts;
   /** The state file after the step (secrets still encrypted), undefined when there is none. */
-  state: StateFile | undefined;
+  state: StackState | undefined;
 }
 
 /** One Pulumi stack of one program: its own state file, run command after command against the emulator. */
 export class LifecycleStack {
-  readonly stateDir: string;
+  /** The stack's file backend: a directory of its own. */
+  readonly backendDir: string;
   readonly stateFile: string;
   /** Every credential seen so far, with a label that names it without printing it. */
   private readonly credentials = new Map<string, string>();
 
   constructor(private readonly options: StackOptions) {
-    this.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-lifecycle-"));
-    this.stateFile = path.join(this.stateDir, `${options.stack}.json`);
+    this.backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-lifecycle-"));
+    this.stateFile = stateFileOf({ cwd: options.cwd, stack: options.stack, backendDir: this.backendDir });
   }
 
   /** The stack's base config; change it (e.g. the fixture's spec) between steps. */
@@ -272,12 +276,12 @@ export class LifecycleStack {
     const { emulator } = this.options;
     this.collectCredentials();
     emulator.clearRequests();
-    const before = fs.existsSync(this.stateFile) ? fs.readFileSync(this.stateFile, "utf8") : undefined;
+    const before = readState(this.stateFile)?.resources ?? [];
     const result = await runEngine({
       command,
       cwd: this.options.cwd,
       stack: this.options.stack,
-      stateFile: this.stateFile,
+      backendDir: this.backendDir,
       config: { ...this.options.config, ...options.config },
       secrets: this.options.secrets,
       transpileOnly: options.transpileOnly ?? true,
@@ -295,19 +299,20 @@ export class LifecycleStack {
     this.assertNoCredentials(`${command}: stdout`, result.stdout);
     this.assertNoCredentials(`${command}: stderr`, result.stderr);
     if (text !== undefined) this.assertNoCredentials(`${command}: the state file`, text);
-    if (command === "preview") assert.equal(text, before, "preview changed the state file");
     const state = readState(this.stateFile);
+    // The first run creates the stack, so its file may appear; what it records must not change.
+    if (command === "preview") assert.deepEqual(state?.resources ?? [], before, "preview changed the state");
     for (const resource of wechatResources(state).values()) assertProvider(resource);
     return { result, summary: result.summary, requests, counts, state };
   }
 
   /** The state file now. */
-  state(): StateFile | undefined {
+  state(): StackState | undefined {
     return readState(this.stateFile);
   }
 
   dispose(): void {
-    fs.rmSync(this.stateDir, { recursive: true, force: true });
+    fs.rmSync(this.backendDir, { recursive: true, force: true });
   }
 
   /** Credentials known to the emulator, given to the run, or seen in the emulator's request log (every token used). */

@@ -1,0 +1,239 @@
+/**
+ * One command through the real Pulumi CLI (built by install.ts), on a file backend in `backendDir`: what the engine
+ * harness's `--engine pulumi` runs, and what every engine-level suite runs by default.
+ *
+ * The stack's configuration is a file of its own in the backend directory (`--config-file`), rebuilt before each run
+ * from the project's `Pulumi.<stack>.yaml` and the run's values, so a run never edits the project's files and a
+ * secret never appears on a command line: secrets are encrypted here, with the stack's passphrase salt, exactly as
+ * `pulumi config set --secret` would. The summary is built from the CLI's engine events (`--event-log`).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { Changes, EngineOptions, Failure, Output, Summary, backendDirOf } from "../harness/engine";
+import { namespacedKey, readProject } from "../harness/project";
+import { Redactor } from "../harness/values";
+import { DEFAULT_PASSPHRASE, PassphraseCrypter, checkpointFile } from "./checkpoint";
+import { cliDirectory, installedCli } from "./install";
+
+// js-yaml ships with @pulumi/pulumi (one of its dependencies): no dependency of our own for it.
+const yaml = createRequire(require.resolve("@pulumi/pulumi/package.json"))("js-yaml") as {
+  load(text: string): unknown;
+  dump(value: unknown): string;
+};
+
+/** The environment of every CLI call: the built CLI first on PATH, a private PULUMI_HOME, nothing downloaded. */
+function cliEnvironment(backendDir: string, opts: EngineOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${cliDirectory()}${path.delimiter}${process.env.PATH ?? ""}`,
+    PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE || DEFAULT_PASSPHRASE,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // `--event-log`, the machine-readable record of the run, is a debug command flag.
+    PULUMI_DEBUG_COMMANDS: "true",
+  };
+  if (opts.transpileOnly) env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
+  return env;
+}
+
+interface StackFiles {
+  /** A directory holding a copy of the project's Pulumi.yaml, where `pulumi stack init` may write. */
+  scratchProject: string;
+  configFile: string;
+}
+
+/**
+ * Makes the stack if the backend has none, and writes its configuration file: the project's `Pulumi.<stack>.yaml`
+ * values, then the run's plain values, then its secrets, encrypted with the stack's salt.
+ */
+function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.ProcessEnv): StackFiles {
+  const project = readProject(opts.cwd);
+  const scratchProject = path.join(backendDir, ".projects", project.name);
+  const configFile = path.join(scratchProject, `Pulumi.${opts.stack}.yaml`);
+  fs.mkdirSync(scratchProject, { recursive: true });
+  fs.copyFileSync(path.join(opts.cwd, "Pulumi.yaml"), path.join(scratchProject, "Pulumi.yaml"));
+  const own = loadYaml(path.join(opts.cwd, `Pulumi.${opts.stack}.yaml`));
+  if (!fs.existsSync(checkpointFile(backendDir, project.name, opts.stack))) {
+    // stack init writes the new stack's salt into Pulumi.<stack>.yaml beside the Pulumi.yaml it is given: the copy.
+    if (typeof own.encryptionsalt === "string") fs.writeFileSync(configFile, yaml.dump({ encryptionsalt: own.encryptionsalt }));
+    const init = spawnSync("pulumi", ["stack", "init", opts.stack, "--no-select", "--non-interactive", "--cwd", scratchProject], {
+      env,
+      encoding: "utf8",
+    });
+    if (init.status !== 0) throw new Error(`pulumi stack init ${opts.stack} failed: ${init.stderr || init.stdout}`);
+  }
+  const salt = loadYaml(configFile).encryptionsalt;
+  if (typeof salt !== "string") throw new Error(`${configFile} has no encryptionsalt: delete ${backendDir} and run again`);
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries((own.config ?? {}) as Record<string, unknown>))
+    config[namespacedKey(key, project.name)] = value;
+  for (const [key, value] of Object.entries(opts.config ?? {})) config[namespacedKey(key, project.name)] = value;
+  const secrets = Object.entries(opts.secrets ?? {});
+  if (secrets.length > 0) {
+    const crypter = PassphraseCrypter.open(salt, env.PULUMI_CONFIG_PASSPHRASE);
+    for (const [key, value] of secrets) config[namespacedKey(key, project.name)] = { secure: crypter.encryptText(value) };
+  }
+  fs.writeFileSync(configFile, yaml.dump({ encryptionsalt: salt, config }));
+  return { scratchProject, configFile };
+}
+
+function loadYaml(file: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) return {};
+  return (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown> | null) ?? {};
+}
+
+/** The command line of the run itself. */
+function commandLine(opts: EngineOptions, configFile: string, eventLog: string): string[] {
+  const common = ["--stack", opts.stack, "--cwd", opts.cwd, "--config-file", configFile, "--non-interactive", "--event-log", eventLog];
+  if (opts.parallel) common.push("--parallel", String(opts.parallel));
+  const apply = ["--yes", "--skip-preview", "--suppress-progress"];
+  if (opts.continueOnError) apply.push("--continue-on-error");
+  switch (opts.command) {
+    case "preview":
+      return ["preview", "--suppress-progress", ...common];
+    case "up":
+      return ["up", ...apply, ...(opts.refresh ? ["--refresh"] : []), ...common];
+    case "refresh":
+      return ["refresh", "--yes", "--skip-preview", "--suppress-progress", ...(opts.runProgram ? ["--run-program"] : []), ...common];
+    case "destroy":
+      return ["destroy", ...apply, ...(opts.runProgram ? ["--run-program"] : []), ...common];
+  }
+}
+
+/** Runs the CLI, passing each line of its output on (redacted), and answers its exit status. */
+function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, out: Output, redactor: Redactor): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("pulumi", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const closed = [child.stdout!, child.stderr!].map(
+      (stream, index) =>
+        new Promise<void>((done) =>
+          readline
+            .createInterface({ input: stream })
+            .on("line", (line) => (index === 0 ? out.stdout : out.stderr)(redactor.redact(line)))
+            .on("close", done),
+        ),
+    );
+    child.once("error", reject);
+    child.once("exit", (code, signal) => void Promise.all(closed).then(() => resolve(code ?? (signal ? 128 : 1))));
+  });
+}
+
+export type EngineName = "harness" | "pulumi";
+
+/** The engine a run uses: the one asked for (flag, else WECHAT_ENGINE); else the real CLI when it is installed. */
+export function chooseEngine(requested = process.env.WECHAT_ENGINE): EngineName {
+  if (requested === "harness" || requested === "pulumi") return requested;
+  if (requested) throw new Error(`unknown engine ${JSON.stringify(requested)}: use harness or pulumi`);
+  return installedCli() ? "pulumi" : "harness";
+}
+
+export async function runPulumi(opts: EngineOptions, out: Output, redactor: Redactor): Promise<Summary> {
+  if (!installedCli())
+    throw new Error("the Pulumi CLI is not installed here: run `npm run pulumi:install` (it builds the CLI from Go modules)");
+  const started = Date.now();
+  const project = readProject(opts.cwd);
+  const backendDir = backendDirOf(opts);
+  fs.mkdirSync(backendDir, { recursive: true });
+  const env = cliEnvironment(backendDir, opts);
+  const { configFile } = prepareStack(opts, backendDir, env);
+  const eventLog = path.join(backendDir, `.events-${process.pid}.jsonl`);
+  fs.rmSync(eventLog, { force: true });
+  const code = await runCli(commandLine(opts, configFile, eventLog), env, opts.cwd, out, redactor);
+  const events = readEvents(eventLog);
+  fs.rmSync(eventLog, { force: true });
+  const { changes, steps, failed, outputs } = summarizeEvents(events, opts.command);
+  if (code !== 0 && failed.length === 0) failed.push({ urn: "", message: `pulumi ${opts.command} exited with code ${code}` });
+  return {
+    engine: "pulumi",
+    command: opts.command,
+    project: project.name,
+    stack: opts.stack,
+    stateFile: checkpointFile(backendDir, project.name, opts.stack),
+    changes,
+    outputs,
+    steps,
+    failed,
+    programExitCode: code,
+    durationMs: Date.now() - started,
+  };
+}
+
+// ---- engine events ---------------------------------------------------------------------------------------------
+
+interface StepState {
+  type: string;
+  custom?: boolean;
+  outputs?: Record<string, unknown>;
+}
+interface StepMetadata {
+  op: string;
+  urn: string;
+  type: string;
+  old?: StepState;
+  new?: StepState;
+}
+export interface EngineEvent {
+  resourcePreEvent?: { metadata: StepMetadata; planning?: boolean };
+  resOutputsEvent?: { metadata: StepMetadata; planning?: boolean };
+  resOpFailedEvent?: { metadata: StepMetadata };
+  diagnosticEvent?: { urn?: string; message: string; severity: string };
+}
+
+function readEvents(file: string): EngineEvent[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as EngineEvent);
+}
+
+/** The op a step counts as in the summary, or undefined for steps the harness does not count either. */
+function countedOp(meta: StepMetadata, command: EngineOptions["command"]): keyof Changes | undefined {
+  // Events leave `custom` out when it is false: the stack and components.
+  if ((meta.new ?? meta.old)?.custom !== true || meta.type.startsWith("pulumi:providers:")) return undefined;
+  if (command === "refresh" && (meta.op === "refresh" || meta.op === "update" || meta.op === "same")) {
+    if (!meta.new) return "delete";
+    return JSON.stringify(meta.old?.outputs ?? {}) === JSON.stringify(meta.new.outputs ?? {}) ? "same" : "update";
+  }
+  const ops: Record<string, keyof Changes> = { create: "create", update: "update", replace: "replace", delete: "delete", same: "same" };
+  return ops[meta.op];
+}
+
+/** Counts the steps of custom resources (stack and providers are bookkeeping), as the harness counts them. */
+export function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"]) {
+  const changes: Changes = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+  const steps: Summary["steps"] = [];
+  const failed: Failure[] = [];
+  let outputs: Summary["outputs"] = {};
+  for (const event of events) {
+    const done = event.resOutputsEvent;
+    if (done) {
+      if (done.metadata.type === "pulumi:pulumi:Stack" && done.metadata.new) outputs = displayOutputs(done.metadata.new.outputs ?? {});
+      const op = countedOp(done.metadata, command);
+      if (op) {
+        changes[op]++;
+        if (op !== "same") steps.push({ op, urn: done.metadata.urn });
+      }
+    }
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic?.severity === "error" && diagnostic.urn) failed.push({ urn: diagnostic.urn, message: diagnostic.message.trim() });
+  }
+  return { changes, steps, failed, outputs };
+}
+
+/** Stack outputs as the harness shows them: secrets "[secret]", values unknown in a preview "[unknown]". */
+function displayOutputs(outputs: Record<string, unknown>): Summary["outputs"] {
+  const show = (value: unknown): unknown => {
+    if (value === "[secret]" || value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9") return value === "[secret]" ? value : "[unknown]";
+    if (Array.isArray(value)) return value.map(show);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, show(item)]));
+    return value;
+  };
+  return show(outputs) as Summary["outputs"];
+}
