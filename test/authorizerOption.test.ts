@@ -3,7 +3,7 @@
  * Assertions are on what the emulator received and holds, and on what the provider hands back to Pulumi.
  */
 import { strict as assert } from "node:assert";
-import { OPTION_VALUES } from "../provider/authorizerOption";
+import { OPTION_VALUES } from "../provider/types";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
 import { HostedProvider, hostedProvider, newHostProcess } from "./support/providerHost";
 
@@ -18,11 +18,16 @@ describe("AuthorizerOption", () => {
     provider = await hostedProvider("AuthorizerOption", env.accountConfig());
   });
 
-  /** Check then create, as the engine does for a new resource. */
+  /**
+   * One `pulumi up` of a new resource: check then create, as the engine does. What the test does next belongs to
+   * the next deployment, which Pulumi configures anew (each deployment declares its settings afresh).
+   */
   async function up(news: Record<string, unknown>) {
     const checked = await provider.check({}, news);
     assert.deepEqual(checked.failures ?? [], []);
-    return { inputs: checked.inputs, ...(await provider.create(checked.inputs)) };
+    const created = await provider.create(checked.inputs);
+    provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+    return { inputs: checked.inputs, ...created };
   }
 
   describe("check", () => {

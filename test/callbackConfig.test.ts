@@ -32,10 +32,16 @@ describe("CallbackConfig", () => {
     await (await hostedProvider("CallbackConfig", env.accountConfig())).delete(id, outs);
   }
 
+  /**
+   * One `pulumi up` of a new resource: check then create, as the engine does. What the test does next belongs to
+   * the next deployment, which Pulumi configures anew (each deployment declares its settings afresh).
+   */
   async function up(news: Record<string, unknown>) {
     const checked = await provider.check({}, news);
     assert.deepEqual(checked.failures ?? [], []);
-    return { inputs: checked.inputs, ...(await provider.create(checked.inputs)) };
+    const created = await provider.create(checked.inputs);
+    provider = await hostedProvider("CallbackConfig", env.accountConfig());
+    return { inputs: checked.inputs, ...created };
   }
   const sentBodies = () => env.emulator.filter({ path: setPath }).map((request) => request.body);
 
