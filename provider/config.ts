@@ -249,7 +249,6 @@ function refreshTokens(text: string): Record<string, string> {
   const entries = Object.entries(parsed);
   entries.forEach(([appId, token], index) => {
     const which = `entry ${index + 1} of wechat:authorizerRefreshTokens`;
-    if (typeof token === "string") registerSecret(token);
     if (!APP_ID_PATTERN.test(appId)) {
       const swapped = typeof token === "string" && APP_ID_PATTERN.test(token) ? " (its value is an appid: are key and value swapped?)" : "";
       throw new WeChatConfigError(`The key of ${which} is not an authorizer appid${swapped}: it must be ${REFRESH_TOKENS_FORM}.`);
@@ -257,6 +256,7 @@ function refreshTokens(text: string): Record<string, string> {
     if (typeof token !== "string" || token === "") {
       throw new WeChatConfigError(`The value of ${which} (authorizer ${appId}) must be a non-empty refresh token string.`);
     }
+    registerSecret(token);
   });
   return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -1,8 +1,12 @@
 /**
- * Credentials: the three ways to get a token, one token fetch per account shared by all its resources, one renewal
- * on a refused token, and clear errors for missing or contradictory settings.
+ * Credentials: the four ways to get a token, one token per account shared by all its resources, asked for again once
+ * (never forced) when refused, no write to an account the credentials are not for, and clear errors for missing,
+ * contradictory or broken settings that never echo a secret.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { readProviderConfig } from "../provider/config";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
 import { HostedProvider, hostedProvider } from "./support/providerHost";
@@ -270,5 +274,222 @@ describe("credentials", () => {
       );
       assert.doesNotMatch(config.credentialsProblem ?? "", /secret-refresh-value/);
     });
+
+    it("says when refresh-token keys and values look swapped, without echoing either", () => {
+      const swapped = { "refreshtoken@@@secret-refresh-value-1": demo.appId };
+      const config = readProviderConfig(
+        { get: (key) => ({ ...platformConfig({}), "wechat:authorizerRefreshTokens": JSON.stringify(swapped) })[key] },
+        {},
+      );
+      assert.match(
+        config.credentialsProblem ?? "",
+        /The key of entry 1 of wechat:authorizerRefreshTokens is not an authorizer appid \(its value is an appid: are key and value swapped\?\)/,
+      );
+      assert.doesNotMatch(config.credentialsProblem ?? "", /secret-refresh-value-1/);
+      assert.doesNotMatch(config.credentialsProblem ?? "", new RegExp(demo.appId));
+    });
+
+    it("accepts plain http only for loopback IP literals and localhost, not names that merely start like one", () => {
+      const baseUrl = (url: string) => () => readProviderConfig({ get: (key) => ({ "wechat:apiBaseUrl": url })[key] }, {}).apiBaseUrl;
+      for (const hostile of [
+        "http://127.attacker.example",
+        "http://127.0.0.1.nip.io:8080",
+        "http://localhost.example",
+        "http://[::2]:80",
+      ]) {
+        assert.throws(baseUrl(hostile), /must use https \(plain http is accepted only for loopback addresses/, hostile);
+      }
+      for (const loopback of ["http://127.0.0.1:8080", "http://127.1.2.3", "http://[::1]:8765", "http://localhost:8765"]) {
+        assert.equal(baseUrl(loopback)(), loopback.replace(/\/$/, ""));
+      }
+    });
+
+    it("wechat:accessToken needs wechat:appId: a ready token is for one account", () => {
+      const config = readProviderConfig({ get: (key) => ({ "wechat:accessToken": "ready-token-123" })[key] }, {});
+      assert.equal(config.credentials, undefined);
+      assert.match(config.credentialsProblem ?? "", /Incomplete credentials for a ready authorizer access token .*: set wechat:appId\./);
+    });
+
+    it("rejects a key the chosen mode does not use", () => {
+      const config = readProviderConfig(
+        { get: (key) => ({ "wechat:tokenCommand": "node token.js", "wechat:appId": demo.appId })[key] },
+        {},
+      );
+      assert.match(config.credentialsProblem ?? "", /wechat:appId is not used with wechat:tokenCommand .*: remove it\./);
+    });
+  });
+
+  describe("a resource naming an account the credentials are not for", () => {
+    for (const [mode, config] of [
+      ["a ready token", () => readyToken(env.emulator.issueAccessToken(demo.appId))],
+      ["an account's own secret", () => env.accountConfig()],
+    ] as const) {
+      it(`fails at check with ${mode}, and create sends nothing`, async () => {
+        const provider = await hostedProvider("AuthorizerOption", config());
+        const other = option("wx00000000000000ff");
+        const { failures } = await provider.check({}, other);
+        assert.equal(failures?.[0].property, "authorizerAppId");
+        assert.match(failures![0].reason, /manage only that account: use wx0000000000000001/);
+        await assert.rejects(
+          provider.create(other),
+          /for wx0000000000000001 \(wechat:appId\), but a resource manages wx00000000000000ff; nothing was sent/,
+        );
+        assert.equal(env.emulator.callCounts().total, 0);
+        assert.deepEqual(env.emulator.options("wx0000000000000001").location_report, "0");
+      });
+    }
+  });
+
+  describe("a configuration error", () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    });
+
+    it("fails every operation with that error, and never falls back to WECHAT_* variables", async () => {
+      // Credentials in the environment that would work: a fallback would write with them.
+      Object.assign(process.env, {
+        WECHAT_API_BASE_URL: env.baseUrl,
+        WECHAT_APP_ID: demo.appId,
+        WECHAT_APP_SECRET: demo.appSecret,
+      });
+      const provider = await hostedProvider("AuthorizerOption", { ...env.accountConfig(), "wechat:maxConcurrency": "abc" });
+      const inputs = { ...option(demo.appId), optionValue: "1" };
+      const outs = { ...inputs, previousValue: "0" };
+      for (const operation of [
+        () => provider.check({}, inputs),
+        () => provider.diff("id", outs, inputs),
+        () => provider.create(inputs),
+        () => provider.read(`${demo.appId}/location_report`, outs),
+        () => provider.update(`${demo.appId}/location_report`, outs, { ...inputs, optionValue: "2" }),
+        () => provider.delete(`${demo.appId}/location_report`, { ...outs, deleteBehavior: "reset" }),
+      ]) {
+        await assert.rejects(operation(), /wechat:maxConcurrency must be a whole number \(got "abc"\)/);
+      }
+      assert.equal(env.emulator.callCounts().total, 0);
+    });
+  });
+
+  describe("a forced refresh is never asked for", () => {
+    it("after another server of the account forced a new token (40001), asks again in normal mode and succeeds", async () => {
+      const provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+      await provider.create(option(demo.appId, "location_report"));
+      // Another of the account's servers forces a new token: the one the provider holds is now refused.
+      await fetch(`${env.baseUrl}/cgi-bin/stable_token`, {
+        method: "POST",
+        body: JSON.stringify({ grant_type: "client_credential", appid: demo.appId, secret: demo.appSecret, force_refresh: true }),
+      });
+      env.emulator.clearRequests();
+      await provider.create(option(demo.appId, "voice_recognize"));
+      const refused = env.emulator.filter({ errcode: 40001 });
+      assert.equal(refused.length, 1, "the superseded token was refused once");
+      const asked = env.emulator.filter({ path: "/cgi-bin/stable_token" }).map((request) => request.body);
+      assert.deepEqual(asked, [{ grant_type: "client_credential", appid: demo.appId, secret: demo.appSecret, force_refresh: false }]);
+      assert.equal(env.emulator.options(demo.appId).voice_recognize, "1");
+    });
+
+    it("treats 40014 (a token for another account, or malformed) as final: asking again cannot help", async () => {
+      const provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+      env.emulator.injectFault({ path: "/cgi-bin/component/get_authorizer_option", errcode: 40014 });
+      await assert.rejects(
+        provider.create(option(demo.appId)),
+        /errcode 40014 invalid access_token .*a token of one account cannot manage another/,
+      );
+      assert.equal(tokenRequests("/cgi-bin/stable_token"), 1);
+    });
+  });
+
+  describe("a token command (wechat:tokenCommand)", () => {
+    let dir = "";
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "token-command-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** A token service of the user's: prints the token of WECHAT_TOKEN_APP_ID from tokens.json, logs each call. */
+    function tokenService(tokens: Record<string, string>): string {
+      fs.writeFileSync(path.join(dir, "tokens.json"), JSON.stringify(tokens));
+      fs.writeFileSync(
+        path.join(dir, "token.js"),
+        [
+          'const fs = require("fs"), path = require("path");',
+          'fs.appendFileSync(path.join(__dirname, "calls.log"), `${process.env.WECHAT_TOKEN_KIND} ${process.env.WECHAT_TOKEN_APP_ID}\\n`);',
+          'const tokens = JSON.parse(fs.readFileSync(path.join(__dirname, "tokens.json"), "utf8"));',
+          "process.stdout.write(JSON.stringify({ access_token: tokens[process.env.WECHAT_TOKEN_APP_ID], expires_in: 7200 }));",
+        ].join("\n"),
+      );
+      return `node ${JSON.stringify(path.join(dir, "token.js"))}`;
+    }
+    const calls = () => fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n");
+    const commandConfig = (command: string) => ({
+      "wechat:apiBaseUrl": env.baseUrl,
+      "wechat:tokenCommand": command,
+      "wechat:retryBaseDelayMs": "1",
+    });
+
+    it("is run once per account, told the kind and the appid, and its token is what WeChat receives", async () => {
+      const [b] = env.emulator.addFleet(demo.componentAppId, 1);
+      const tokens = { [demo.appId]: env.emulator.issueAccessToken(demo.appId), [b.appId]: env.emulator.issueAccessToken(b.appId) };
+      const provider = await hostedProvider("AuthorizerOption", commandConfig(tokenService(tokens)));
+      await Promise.all(
+        [demo.appId, b.appId].flatMap((appId) =>
+          ["location_report", "voice_recognize"].map((name) => provider.create(option(appId, name))),
+        ),
+      );
+      assert.deepEqual(calls().sort(), [`authorizer ${b.appId}`, `authorizer ${demo.appId}`].sort());
+      assert.equal(env.emulator.callCounts().token, 0);
+      assert.deepEqual(
+        new Set(env.emulator.filter({ kind: "set", appId: b.appId }).map((request) => request.token)),
+        new Set([tokens[b.appId]]),
+      );
+      assert.equal(env.emulator.options(b.appId).voice_recognize, "1");
+    });
+
+    it("is run once more when WeChat refuses its token, then the refusal is final", async () => {
+      const provider = await hostedProvider("AuthorizerOption", commandConfig(tokenService({ [demo.appId]: "not-a-token-weChat-knows" })));
+      await assert.rejects(
+        provider.create(option(demo.appId)),
+        /errcode 40001 .*refused too: check what wechat:tokenCommand prints for wx0000000000000001/,
+      );
+      assert.deepEqual(calls(), [`authorizer ${demo.appId}`, `authorizer ${demo.appId}`]);
+    });
+
+    for (const [what, script, timeoutMs, message] of [
+      [
+        "exits non-zero",
+        "process.stdout.write('PRINTED-TOKEN-123456'); process.exit(3)",
+        20000,
+        /exited with status 3 for authorizer wx0000000000000001/,
+      ],
+      [
+        "prints something other than the token JSON",
+        "process.stdout.write('PRINTED-TOKEN-123456')",
+        20000,
+        /printed no token: it must print one JSON object/,
+      ],
+      [
+        "takes longer than wechat:requestTimeoutMs",
+        "process.stdout.write('PRINTED-TOKEN-123456'); setTimeout(() => {}, 60000)",
+        300,
+        /did not finish within 300 ms/,
+      ],
+    ] as const) {
+      it(`that ${what} fails naming the command, never its output`, async () => {
+        fs.writeFileSync(path.join(dir, "broken.js"), script);
+        const provider = await hostedProvider("AuthorizerOption", {
+          ...commandConfig(`node ${JSON.stringify(path.join(dir, "broken.js"))}`),
+          "wechat:requestTimeoutMs": String(timeoutMs),
+        });
+        const error: Error = await provider.create(option(demo.appId)).then(
+          () => assert.fail("create should fail"),
+          (e: Error) => e,
+        );
+        assert.match(error.message, /^wechat:tokenCommand \(node …\) /);
+        assert.match(error.message, message);
+        assert.doesNotMatch(error.message, /PRINTED-TOKEN/);
+        assert.equal(env.emulator.callCounts().total, 0);
+      });
+    }
   });
 });
