@@ -1,5 +1,5 @@
 /**
- * `npm run emulator -- [--port N (default 8765)] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]`
+ * `npm run emulator -- [--port N (default 8765)] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]`
  *
  * Starts the WeChat API emulator on 127.0.0.1 with the demo platform and account of DEMO_CREDENTIALS
  * (plus N fleet accounts authorized to the demo platform), prints ONE JSON line to stdout:
@@ -10,14 +10,13 @@ import { WeChatEmulator, EmulatorOptions, FleetAccount } from "./server";
 
 interface CliArgs {
   port: number;
-  stateFile?: string;
   tokenLifetimeSec?: number;
   latencyMs?: number;
   fleet: number;
   seed?: number;
 }
 
-const USAGE = "usage: npm run emulator -- [--port N] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]";
+const USAGE = "usage: npm run emulator -- [--port N] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]";
 
 /** The port the examples' `dev` stacks expect the emulator on. */
 export const DEFAULT_PORT = 8765;
@@ -47,12 +46,6 @@ function parseArgs(argv: string[]): CliArgs {
       case "--port":
         args.port = number(flag, next(), 0);
         break;
-      case "--state-file": {
-        const f = next();
-        if (!f) throw new UsageError("--state-file needs a path");
-        args.stateFile = f;
-        break;
-      }
       case "--token-lifetime":
         args.tokenLifetimeSec = number(flag, next(), 1);
         break;
@@ -86,7 +79,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const options: EmulatorOptions = {
-    stateFile: args.stateFile,
     tokenLifetimeSec: args.tokenLifetimeSec,
     latencyMs: args.latencyMs,
     seed: args.seed,

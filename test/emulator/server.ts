@@ -12,11 +12,10 @@
  * Order of the checks on an API path: method (43002), token (41001, 40001, 40014, 42001), body
  * (44002 empty, 47001 not a JSON object), then the endpoint's own checks.
  *
- * The control endpoints under /__emulator/ never need a token, are never logged, faulted or delayed.
+ * GET /__emulator/state answers every account's settings (the examples' READMEs curl it); it needs no token and is
+ * never logged, faulted or delayed.
  */
 import * as http from "node:http";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { Random, seededRandom, seedFromString } from "./random";
@@ -74,10 +73,6 @@ export interface PartialCallbackConfig {
 export interface EmulatorOptions {
   /** Lifetime of every issued token, in seconds (also the `expires_in` answered). Default 7200. */
   tokenLifetimeSec?: number;
-  /** JSON file holding accounts, platforms and settings: loaded by the constructor if present,
-   *  rewritten atomically (temp file + rename) after each change; an answer that changed state is
-   *  sent only once the change is on disk. Tokens are not persisted. */
-  stateFile?: string;
   /** Latency added to every API answer, in ms. Default 0. */
   latencyMs?: number;
   /** Base seed for fault rules with a probability (and default seed of random faults). Default 1. */
@@ -257,16 +252,7 @@ export const APP_ID_PATTERN = /^wx[0-9a-f]{16}$/;
 // Routes and messages
 // ---------------------------------------------------------------------------------------------------
 
-type RouteName =
-  | "stable_token"
-  | "component_token"
-  | "authorizer_token"
-  | "set_option"
-  | "get_option"
-  | "legacy_set_option"
-  | "legacy_get_option"
-  | "set_callback"
-  | "get_callback";
+type RouteName = "stable_token" | "component_token" | "authorizer_token" | "set_option" | "get_option" | "set_callback" | "get_callback";
 
 interface Route {
   name: RouteName;
@@ -285,14 +271,6 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ],
   ["/cgi-bin/component/set_authorizer_option", { name: "set_option", kind: "set", auth: "authorizer", tokenParam: "access_token" }],
   ["/cgi-bin/component/get_authorizer_option", { name: "get_option", kind: "get", auth: "authorizer", tokenParam: "access_token" }],
-  [
-    "/cgi-bin/component/api_set_authorizer_option",
-    { name: "legacy_set_option", kind: "set", auth: "component", tokenParam: "component_access_token" },
-  ],
-  [
-    "/cgi-bin/component/api_get_authorizer_option",
-    { name: "legacy_get_option", kind: "get", auth: "component", tokenParam: "component_access_token" },
-  ],
   ["/tcb/setcallbackconfig", { name: "set_callback", kind: "set", auth: "authorizer", tokenParam: "access_token" }],
   ["/tcb/getcallbackconfig", { name: "get_callback", kind: "get", auth: "authorizer", tokenParam: "access_token" }],
 ]);
@@ -383,26 +361,7 @@ type Answer =
 
 interface Outcome {
   answer: Answer;
-  /** State changed: persist before answering. */
-  changed?: boolean;
 }
-
-interface PersistedState {
-  version: 1;
-  platforms: Record<string, { componentAppSecret: string; verifyTicket: string }>;
-  accounts: Record<
-    string,
-    {
-      appSecret?: string;
-      platform?: string;
-      refreshToken?: string;
-      options: AuthorizerOptions;
-      callbackConfig: CallbackConfigData;
-    }
-  >;
-}
-
-class BadControlRequest extends Error {}
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
@@ -460,8 +419,8 @@ function errAnswer(errcode: number, errmsg?: string): Outcome {
   return { answer: { type: "json", status: 200, errcode, payload: { errcode, errmsg: msg } } };
 }
 
-function okAnswer(extra?: Record<string, unknown>, changed = false): Outcome {
-  return { answer: { type: "json", status: 200, errcode: 0, payload: { errcode: 0, errmsg: "ok", ...extra } }, changed };
+function okAnswer(extra?: Record<string, unknown>): Outcome {
+  return { answer: { type: "json", status: 200, errcode: 0, payload: { errcode: 0, errmsg: "ok", ...extra } } };
 }
 
 function tokenAnswer(payload: Record<string, unknown>): Outcome {
@@ -551,17 +510,10 @@ export class WeChatEmulator {
   private readonly seed: number;
   private readonly now: () => number;
   private readonly keepLog: boolean;
-  private readonly stateFile?: string;
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private url?: string;
-  // Group commit of the state file: `queuedWrite` has not taken its snapshot yet, so every change made
-  // before it starts is included in it.
-  private writeChain: Promise<void> = Promise.resolve();
-  private queuedWrite?: Promise<void>;
-  private lastPersistError?: Error;
-
   constructor(options: EmulatorOptions = {}) {
     const lifetime = options.tokenLifetimeSec ?? 7200;
     if (!(lifetime > 0)) throw new Error("tokenLifetimeSec must be > 0");
@@ -570,8 +522,6 @@ export class WeChatEmulator {
     this.seed = (options.seed ?? 1) >>> 0;
     this.now = options.now ?? Date.now;
     this.keepLog = options.logRequests ?? true;
-    this.stateFile = options.stateFile ? path.resolve(options.stateFile) : undefined;
-    if (this.stateFile && fs.existsSync(this.stateFile)) this.loadState(this.stateFile);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------------
@@ -602,7 +552,7 @@ export class WeChatEmulator {
     return this.url;
   }
 
-  /** Closes the server and every socket (keep-alive ones too), cancels delayed answers, flushes the state file. */
+  /** Closes the server and every socket (keep-alive ones too), cancels delayed answers. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
@@ -616,7 +566,6 @@ export class WeChatEmulator {
       this.sockets.clear();
       await closed;
     }
-    await this.flush();
   }
 
   /** "http://127.0.0.1:PORT" while started. */
@@ -644,7 +593,6 @@ export class WeChatEmulator {
       account.platform = spec.platform;
       account.refreshToken = spec.refreshToken ?? deriveRefreshToken(spec.appId, spec.platform);
     }
-    void this.persist();
     return this.accountInfo(account);
   }
 
@@ -654,13 +602,11 @@ export class WeChatEmulator {
       throw new Error(`componentAppId must match ${APP_ID_PATTERN}: ${spec.componentAppId}`);
     }
     this.platforms.set(spec.componentAppId, { ...spec });
-    void this.persist();
   }
 
   /** WeChat pushes a new verify ticket every 10 minutes; the old one then stops working (61006). */
   setVerifyTicket(componentAppId: string, verifyTicket: string): void {
     this.platformOrThrow(componentAppId).verifyTicket = verifyTicket;
-    void this.persist();
   }
 
   /**
@@ -695,7 +641,6 @@ export class WeChatEmulator {
       account.refreshToken = refreshToken;
       fleet.push({ appId, appSecret, platform: platformAppId, refreshToken });
     }
-    void this.persist();
     return fleet;
   }
 
@@ -776,7 +721,6 @@ export class WeChatEmulator {
     if (!isOptionName(name)) throw new Error(`unknown option ${name}`);
     if (!OPTION_VALUES[name].includes(value)) throw new Error(`option ${name} does not allow ${JSON.stringify(value)}`);
     account.options[name] = value;
-    void this.persist();
   }
 
   /** Out-of-band change: sections and fields left out keep their value; the result is validated. */
@@ -796,7 +740,6 @@ export class WeChatEmulator {
       cc = v;
     }
     account.callback = { function_config: fc, container_config: cc };
-    void this.persist();
   }
 
   /**
@@ -812,7 +755,6 @@ export class WeChatEmulator {
     this.clearFaults();
     this.faultTally = {};
     if (opts.tokens) this.revokeTokens();
-    void this.persist();
   }
 
   /** Snapshot of every account's settings (what GET /__emulator/state answers). */
@@ -881,13 +823,6 @@ export class WeChatEmulator {
     };
   }
 
-  /** Removes one rule by id (what DELETE /__emulator/faults/ID does). */
-  removeFault(id: number): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((r) => r.id !== id);
-    return this.rules.length !== before;
-  }
-
   /** Removes every fault rule and turns random faults off (faultCounts() are kept; reset() clears them). */
   clearFaults(): void {
     this.rules = [];
@@ -917,12 +852,6 @@ export class WeChatEmulator {
   /** How many faults of each label were injected ("errcode:-1", "http:502", "drop", "delay"...) and "total". */
   faultCounts(): Record<string, number> {
     return { ...this.faultTally };
-  }
-
-  /** Resolves once every change so far is in the state file (no-op without a state file). */
-  async flush(): Promise<void> {
-    if (!this.stateFile) return;
-    await this.persist();
   }
 
   // ---- HTTP -----------------------------------------------------------------------------------------
@@ -955,7 +884,7 @@ export class WeChatEmulator {
     const pathname = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? "" : url.slice(q + 1);
     if (pathname.startsWith("/__emulator/")) {
-      this.handleControl(req.method ?? "GET", pathname, query, raw, res);
+      this.handleControl(req.method ?? "GET", pathname, res);
       return;
     }
     const arrived = this.now();
@@ -1000,8 +929,6 @@ export class WeChatEmulator {
           appId = platform;
           break;
         case "authorizer_token":
-        case "legacy_set_option":
-        case "legacy_get_option":
           appId = str(b?.authorizer_appid);
           break;
         default:
@@ -1042,25 +969,18 @@ export class WeChatEmulator {
       outcome = { answer: faultAnswer(fault) };
     } else {
       outcome = this.process(route, req.method ?? "", token, rec, bodyState, b, arrived);
-      if (fault && fault.label !== "delay") outcome = { answer: faultAnswer(fault), changed: outcome.changed };
+      if (fault && fault.label !== "delay") outcome = { answer: faultAnswer(fault) };
     }
 
     const send = () => this.send(res, entry, outcome.answer, startedAt);
-    const afterPersist = () => {
-      if (lateBy > 0) {
-        const t = setTimeout(() => {
-          this.timers.delete(t);
-          send();
-        }, lateBy);
-        this.timers.add(t);
-      } else {
+    if (lateBy > 0) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
         send();
-      }
-    };
-    if (outcome.changed && this.stateFile) {
-      this.persist().then(afterPersist, afterPersist);
+      }, lateBy);
+      this.timers.add(t);
     } else {
-      afterPersist();
+      send();
     }
   }
 
@@ -1160,12 +1080,6 @@ export class WeChatEmulator {
         return this.setOptionApi(this.accounts.get(rec!.owner)!, body);
       case "get_option":
         return this.getOptionApi(this.accounts.get(rec!.owner)!, body);
-      case "legacy_set_option":
-      case "legacy_get_option": {
-        const r = this.legacyAccount(body, rec!);
-        if ("answer" in r) return r;
-        return route.name === "legacy_set_option" ? this.setOptionApi(r, body) : this.getOptionApi(r, body);
-      }
       case "set_callback":
         return this.setCallbackApi(this.accounts.get(rec!.owner)!, body);
       case "get_callback":
@@ -1234,16 +1148,6 @@ export class WeChatEmulator {
     });
   }
 
-  private legacyAccount(b: Record<string, unknown>, rec: TokenRecord): Account | Outcome {
-    const { component_appid, authorizer_appid } = b;
-    if (component_appid === undefined || authorizer_appid === undefined) return errAnswer(40101);
-    if (typeof component_appid !== "string" || typeof authorizer_appid !== "string") return errAnswer(47001);
-    if (component_appid !== rec.owner) return errAnswer(40013);
-    const account = this.accounts.get(authorizer_appid);
-    if (!account || account.platform !== rec.owner) return errAnswer(61003);
-    return account;
-  }
-
   // The real API's codes for a missing field (40101) and for an unknown option or a value outside its
   // set (47001 here) are unverified: the emulator answers these so a provider handles both as "bug in
   // the request" and never retries them.
@@ -1253,9 +1157,8 @@ export class WeChatEmulator {
     if (typeof option_name !== "string" || typeof option_value !== "string") return errAnswer(47001);
     if (!isOptionName(option_name)) return errAnswer(47001);
     if (!OPTION_VALUES[option_name].includes(option_value)) return errAnswer(47001);
-    const changed = account.options[option_name] !== option_value;
     account.options[option_name] = option_value;
-    return okAnswer(undefined, changed);
+    return okAnswer();
   }
 
   private getOptionApi(account: Account, b: Record<string, unknown>): Outcome {
@@ -1285,153 +1188,17 @@ export class WeChatEmulator {
       function_config: fc ?? account.callback.function_config,
       container_config: cc ?? account.callback.container_config,
     };
-    return okAnswer(undefined, true);
+    return okAnswer();
   }
 
   // ---- control endpoints ----------------------------------------------------------------------------
 
-  private handleControl(method: string, pathname: string, query: string, raw: string, res: http.ServerResponse): void {
-    const reply = (status: number, payload: unknown) => {
-      const text = JSON.stringify(payload);
-      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-      res.end(text);
-    };
-    let result: unknown;
-    try {
-      result = this.control(method, pathname, new URLSearchParams(query), raw);
-    } catch (err) {
-      reply(err instanceof BadControlRequest ? 400 : 500, { error: (err as Error).message });
-      return;
-    }
-    if (result === undefined) {
-      reply(404, { error: `no control endpoint ${method} ${pathname}` });
-      return;
-    }
-    if (this.stateFile && method !== "GET") {
-      this.persist().then(
-        () => reply(200, result),
-        () => reply(200, result),
-      );
-    } else {
-      reply(200, result);
-    }
-  }
-
-  /** Returns the answer, or undefined for an unknown endpoint. Throws BadControlRequest for bad input. */
-  private control(method: string, pathname: string, params: URLSearchParams, raw: string): unknown {
-    const body = (): Record<string, unknown> => {
-      if (raw.trim() === "") return {};
-      let v: unknown;
-      try {
-        v = JSON.parse(raw);
-      } catch {
-        throw new BadControlRequest("body is not JSON");
-      }
-      if (!isObject(v)) throw new BadControlRequest("body must be a JSON object");
-      return v;
-    };
-    const guard = <T>(f: () => T): T => {
-      try {
-        return f();
-      } catch (err) {
-        throw err instanceof BadControlRequest ? err : new BadControlRequest((err as Error).message);
-      }
-    };
-    const sub = pathname.slice("/__emulator/".length);
-    const key = `${method} ${sub}`;
-    switch (key) {
-      case "GET state":
-        return this.state();
-      case "GET requests": {
-        const since = Number(params.get("since") ?? 0);
-        return { requests: since > 0 ? this.log.filter((r) => r.seq > since) : this.log, counts: this.callCounts() };
-      }
-      case "DELETE requests":
-        this.clearRequests();
-        return { ok: true };
-      case "POST reset":
-        this.reset({ tokens: body().tokens === true });
-        return { ok: true };
-      case "GET faults":
-        return {
-          rules: this.rules.map((r) => ({ id: r.id, hits: r.hits, ...ruleToJson(r.rule) })),
-          random: this.randomFaults
-            ? { rate: this.randomFaults.rate, kinds: this.randomFaults.kinds, afterApplyShare: this.randomFaults.afterApplyShare }
-            : null,
-          counts: this.faultCounts(),
-        };
-      case "POST faults": {
-        const b = body();
-        const rule: FaultRule = { ...(b as FaultRule) };
-        if (typeof b.pathRegex === "string") {
-          rule.path = guard(() => new RegExp(b.pathRegex as string));
-          delete (rule as Record<string, unknown>).pathRegex;
-        }
-        if (rule.path !== undefined && typeof rule.path !== "string" && !(rule.path instanceof RegExp)) {
-          throw new BadControlRequest("path must be a string (exact match); use pathRegex for a pattern");
-        }
-        const handle = guard(() => this.injectFault(rule));
-        return { id: handle.id };
-      }
-      case "DELETE faults":
-        this.clearFaults();
-        return { ok: true };
-      case "POST random-faults": {
-        const b = body();
-        guard(() => this.setRandomFaults(b as unknown as RandomFaultOptions));
-        return { ok: true };
-      }
-      case "POST latency": {
-        const b = body();
-        guard(() => this.setLatency(Number(b.ms)));
-        return { ok: true };
-      }
-      case "POST accounts": {
-        const b = body();
-        return guard(() => this.addAccount(b as unknown as AccountSpec));
-      }
-      case "POST platforms": {
-        const b = body();
-        guard(() => this.addPlatform(b as unknown as PlatformSpec));
-        return { ok: true };
-      }
-      case "POST fleet": {
-        const b = body();
-        return {
-          accounts: guard(() => this.addFleet(String(b.platform), Number(b.n), b.prefix === undefined ? undefined : String(b.prefix))),
-        };
-      }
-      case "POST token": {
-        const b = body();
-        const lifetime = b.lifetimeSec === undefined ? undefined : Number(b.lifetimeSec);
-        const token = guard(() => this.issueAccessToken(String(b.appId), lifetime));
-        return { access_token: token, expires_in: lifetime ?? this.tokenLifetimeMs / 1000 };
-      }
-      case "POST expire-tokens": {
-        const b = body();
-        return { count: this.expireTokens(b.appId === undefined ? undefined : String(b.appId)) };
-      }
-      case "POST revoke-tokens": {
-        const b = body();
-        return { count: this.revokeTokens(b.appId === undefined ? undefined : String(b.appId)) };
-      }
-      case "POST options": {
-        const b = body();
-        guard(() => this.setOption(String(b.appId), String(b.option_name), String(b.option_value)));
-        return { ok: true, options: this.options(String(b.appId)) };
-      }
-      case "POST callback-config": {
-        const b = body();
-        const appId = String(b.appId);
-        guard(() => this.setCallbackConfig(appId, (b.config ?? {}) as PartialCallbackConfig));
-        return { ok: true, callbackConfig: this.callbackConfig(appId) };
-      }
-      default:
-        break;
-    }
-    const m = /^faults\/(\d+)$/.exec(sub);
-    if (method === "DELETE" && m) return { removed: this.removeFault(Number(m[1])) };
-    return undefined;
+  /** GET /__emulator/state; every other path under /__emulator/ answers 404. */
+  private handleControl(method: string, pathname: string, res: http.ServerResponse): void {
+    const found = method === "GET" && pathname === "/__emulator/state";
+    const text = JSON.stringify(found ? this.state() : { error: `no control endpoint ${method} ${pathname}` });
+    res.writeHead(found ? 200 : 404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
   }
 
   // ---- internals ------------------------------------------------------------------------------------
@@ -1462,85 +1229,6 @@ export class WeChatEmulator {
     if (a.platform !== undefined) info.platform = a.platform;
     if (a.refreshToken !== undefined) info.refreshToken = a.refreshToken;
     return info;
-  }
-
-  private persist(): Promise<void> {
-    const file = this.stateFile;
-    if (!file) return Promise.resolve();
-    if (this.queuedWrite) return this.queuedWrite;
-    const write = this.writeChain.then(async () => {
-      this.queuedWrite = undefined;
-      const text = JSON.stringify(this.snapshot(), null, 2) + "\n";
-      const tmp = `${file}.${process.pid}.tmp`;
-      try {
-        await fs.promises.mkdir(path.dirname(file), { recursive: true });
-        await fs.promises.writeFile(tmp, text);
-        await fs.promises.rename(tmp, file);
-        this.lastPersistError = undefined;
-      } catch (err) {
-        this.lastPersistError = err as Error;
-        throw err;
-      }
-    });
-    this.queuedWrite = write;
-    this.writeChain = write.catch(() => undefined);
-    return write;
-  }
-
-  /** The last error writing the state file, if the last write failed. */
-  get persistError(): Error | undefined {
-    return this.lastPersistError;
-  }
-
-  private snapshot(): PersistedState {
-    const state: PersistedState = { version: 1, platforms: {}, accounts: {} };
-    for (const p of this.platforms.values()) {
-      state.platforms[p.componentAppId] = { componentAppSecret: p.componentAppSecret, verifyTicket: p.verifyTicket };
-    }
-    for (const a of this.accounts.values()) {
-      state.accounts[a.appId] = {
-        appSecret: a.appSecret,
-        platform: a.platform,
-        refreshToken: a.refreshToken,
-        options: { ...a.options },
-        callbackConfig: cloneCallbackConfig(a.callback),
-      };
-    }
-    return state;
-  }
-
-  private loadState(file: string): void {
-    let state: PersistedState;
-    try {
-      state = JSON.parse(fs.readFileSync(file, "utf8")) as PersistedState;
-    } catch (err) {
-      throw new Error(`cannot read emulator state file ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    if (!isObject(state) || state.version !== 1) throw new Error(`unsupported emulator state file ${file}`);
-    for (const [componentAppId, p] of Object.entries(state.platforms ?? {})) {
-      this.platforms.set(componentAppId, { componentAppId, ...p });
-    }
-    for (const [appId, a] of Object.entries(state.accounts ?? {})) {
-      const options = defaultOptions();
-      for (const name of OPTION_NAMES) {
-        const v = a.options?.[name];
-        if (typeof v === "string" && OPTION_VALUES[name].includes(v)) options[name] = v;
-      }
-      const fc = validateFunctionConfig(a.callbackConfig?.function_config);
-      const cc = validateContainerConfig(a.callbackConfig?.container_config);
-      const defaults = defaultCallbackConfig();
-      this.accounts.set(appId, {
-        appId,
-        appSecret: a.appSecret,
-        platform: a.platform,
-        refreshToken: a.refreshToken,
-        options,
-        callback: {
-          function_config: typeof fc === "number" ? defaults.function_config : fc,
-          container_config: typeof cc === "number" ? defaults.container_config : cc,
-        },
-      });
-    }
   }
 }
 
@@ -1597,15 +1285,6 @@ function faultAnswer(f: Fault): Answer {
   const errcode = f.errcode ?? -1;
   const o = errAnswer(errcode, f.errmsg);
   return o.answer;
-}
-
-function ruleToJson(r: FaultRule): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...r };
-  if (r.path instanceof RegExp) {
-    delete out.path;
-    out.pathRegex = r.path.source;
-  }
-  return out;
 }
 
 export default WeChatEmulator;
