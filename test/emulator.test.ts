@@ -391,6 +391,39 @@ describe("WeChat API emulator", function () {
       assert.equal(emu.options(D.appId).location_report, "0");
     });
 
+    it("body: HTTP 200 with exactly that JSON body, logged with its errcode when it is a number", async () => {
+      const bodies = [{ errcode: 0, option_value: null }, { errcode: 0, data: {} }, { errcode: "system busy" }, { errcode: null }];
+      for (const body of bodies) {
+        emu.injectFault({ path: GET_OPTION, body, times: 1 });
+        const r = await api(GET_OPTION, token, { option_name: "location_report" });
+        assert.equal(r.status, 200);
+        assert.deepEqual(r.json, body);
+      }
+      assert.deepEqual(
+        emu.requests.map((r) => [r.fault, r.errcode]),
+        [
+          ["body", 0],
+          ["body", 0],
+          ["body", undefined],
+          ["body", undefined],
+        ],
+      );
+    });
+
+    it("body as a string: that raw text; with times, WeChat's own answer after that many", async () => {
+      emu.injectFault({ path: GET_OPTION, body: "<html>upstream busy</html>", times: 2 });
+      const texts: string[] = [];
+      for (let i = 0; i < 3; i++) texts.push((await api(GET_OPTION, token, { option_name: "location_report" })).text);
+      assert.deepEqual(texts.slice(0, 2), ["<html>upstream busy</html>", "<html>upstream busy</html>"]);
+      assert.equal(JSON.parse(texts[2]).option_value, "0");
+    });
+
+    it("body with afterApply: the request is applied, then that body answers", async () => {
+      emu.injectFault({ path: SET_OPTION, body: { errcode: 0 }, afterApply: true, times: 1 });
+      assert.deepEqual((await setLocation("2")).json, { errcode: 0 });
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
     it("delayMs alone: WeChat's own answer, late", async () => {
       emu.injectFault({ delayMs: 250 });
       const started = Date.now();
@@ -413,6 +446,7 @@ describe("WeChat API emulator", function () {
 
     it("a rule answers one way", () => {
       assert.throws(() => emu.injectFault({ errcode: -1, httpStatus: 502 }), /one way/);
+      assert.throws(() => emu.injectFault({ errcode: 0, body: {} }), /one way/);
     });
   });
 

@@ -7,14 +7,14 @@
  * fails (a set that landed, whose answer was lost). A delay alone never holds back the change, only the answer.
  */
 import { Random, seededRandom, seedFromString } from "./random";
-import { Answer, Reply, wechatError } from "./wechat";
+import { Answer, Reply, jsonAnswer, wechatError } from "./wechat";
 
 export interface FaultRule {
   /** A string matches the URL path exactly, a RegExp is tested against it. Default: every API path. */
   path?: string | RegExp;
   /** Only requests concerning this account (RequestRecord.appId). */
   appId?: string;
-  // What it answers: at most one of errcode, httpStatus and drop; with none, errcode -1, or with delayMs
+  // What it answers: at most one of errcode, httpStatus, body and drop; with none, errcode -1, or with delayMs
   // alone the normal answer, late.
   /** HTTP 200 with this errcode, and errmsg. */
   errcode?: number;
@@ -22,6 +22,8 @@ export interface FaultRule {
   errmsg?: string;
   /** This HTTP status with an HTML body, as a gateway in front of WeChat would answer. */
   httpStatus?: number;
+  /** HTTP 200 with exactly this body, to feed a client malformed answers: a string as it is, anything else as JSON. */
+  body?: unknown;
   /** Close the connection without an answer. */
   drop?: boolean;
   /** Answer (or drop) this many ms late. */
@@ -64,7 +66,7 @@ export interface RandomFaultOptions {
 
 /** A fault that hits one request. */
 export interface Fault {
-  /** In the request log and faultCounts(): "errcode:45011", "http:502", "drop", "delay". */
+  /** In the request log and faultCounts(): "errcode:45011", "http:502", "body", "drop", "delay". */
   label: string;
   /** undefined: WeChat's own answer (a delay alone). */
   answer?: Answer;
@@ -82,9 +84,17 @@ interface ActiveRule {
 export function faultAnswer(rule: FaultRule): Pick<Fault, "label" | "answer"> {
   if (rule.drop) return { label: "drop", answer: "drop" };
   if (rule.httpStatus !== undefined) return { label: `http:${rule.httpStatus}`, answer: gatewayError(rule.httpStatus) };
+  if (rule.body !== undefined) return { label: "body", answer: bodyAnswer(rule.body) };
   if (rule.errcode === undefined && rule.delayMs !== undefined) return { label: "delay" };
   const errcode = rule.errcode ?? -1;
   return { label: `errcode:${errcode}`, answer: wechatError(errcode, rule.errmsg) };
+}
+
+function bodyAnswer(body: unknown): Reply {
+  const errcode = (body as { errcode?: unknown } | null)?.errcode;
+  const answer = jsonAnswer(body, typeof errcode === "number" ? errcode : undefined);
+  // A string is the raw text of the answer, still under WeChat's JSON content type.
+  return typeof body === "string" ? { ...answer, text: body } : answer;
 }
 
 function gatewayError(status: number): Reply {
@@ -109,8 +119,8 @@ export class Faults {
   constructor(private readonly seed: number) {}
 
   inject(rule: FaultRule): FaultHandle {
-    const ways = [rule.errcode !== undefined, rule.httpStatus !== undefined, rule.drop === true];
-    if (ways.filter(Boolean).length > 1) throw new Error("a fault rule answers one way: errcode, httpStatus or drop");
+    const ways = [rule.errcode !== undefined, rule.httpStatus !== undefined, rule.body !== undefined, rule.drop === true];
+    if (ways.filter(Boolean).length > 1) throw new Error("a fault rule answers one way: errcode, httpStatus, body or drop");
     if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 1)) throw new Error("times must be an integer >= 1");
     if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) throw new Error("probability must be in 0..1");
     const number = ++this.rulesAdded;

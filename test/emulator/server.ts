@@ -58,7 +58,7 @@ export interface RequestRecord {
   /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
    *  answer without a numeric errcode. */
   errcode?: number;
-  /** The injected fault's label: "errcode:45011", "http:502", "drop", "delay". */
+  /** The injected fault's label: "errcode:45011", "http:502", "body", "drop", "delay". */
   fault?: string;
 }
 
