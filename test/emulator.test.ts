@@ -65,6 +65,8 @@ const authorizerToken = (componentAccessToken: string, fields: Record<string, un
     authorizer_refresh_token: D.authorizerRefreshToken,
     ...fields,
   });
+const setLocation = (token: string, value: string, init?: { signal?: AbortSignal }) =>
+  api(SET_OPTION, token, { option_name: "location_report", option_value: value }, init);
 const getOption = async (token: string) => (await api(GET_OPTION, token, { option_name: "location_report" })).json;
 
 describe("WeChat API emulator", function () {
@@ -250,7 +252,7 @@ describe("WeChat API emulator", function () {
     });
 
     it("a set answers ok, and get and options() then hold the value", async () => {
-      assert.deepEqual((await api(SET_OPTION, token, { option_name: "location_report", option_value: "2" })).json, {
+      assert.deepEqual((await setLocation(token, "2")).json, {
         errcode: 0,
         errmsg: "ok",
       });
@@ -360,12 +362,10 @@ describe("WeChat API emulator", function () {
   describe("fault answers", () => {
     let token: string;
     beforeEach(() => (token = emu.issueAccessToken(D.appId)));
-    const setLocation = (value: string, init?: { signal?: AbortSignal }) =>
-      api(SET_OPTION, token, { option_name: "location_report", option_value: value }, init);
 
     it("errcode: HTTP 200 with the errcode and its errmsg, and the request is not applied", async () => {
       emu.injectFault({ path: SET_OPTION, errcode: 45011 });
-      const r = await setLocation("1");
+      const r = await setLocation(token, "1");
       assert.equal(r.status, 200);
       assert.equal(r.json.errcode, 45011);
       assert.match(r.json.errmsg, /^api minute-quota reach limit .* rid: [0-9a-f]{24}$/);
@@ -387,7 +387,7 @@ describe("WeChat API emulator", function () {
 
     it("drop: the connection closes without an answer, and the request is not applied", async () => {
       emu.injectFault({ drop: true });
-      await assert.rejects(setLocation("1"));
+      await assert.rejects(setLocation(token, "1"));
       assert.equal(emu.options(D.appId).location_report, "0");
     });
 
@@ -420,7 +420,7 @@ describe("WeChat API emulator", function () {
 
     it("body with afterApply: the request is applied, then that body answers", async () => {
       emu.injectFault({ path: SET_OPTION, body: { errcode: 0 }, afterApply: true, times: 1 });
-      assert.deepEqual((await setLocation("2")).json, { errcode: 0 });
+      assert.deepEqual((await setLocation(token, "2")).json, { errcode: 0 });
       assert.equal(emu.options(D.appId).location_report, "2");
     });
 
@@ -429,12 +429,6 @@ describe("WeChat API emulator", function () {
       const started = Date.now();
       assert.equal((await getOption(token)).errcode, 0);
       assert.ok(Date.now() - started >= 240, "the answer came early");
-    });
-
-    it("afterApply: the request is applied, then the fault answers", async () => {
-      emu.injectFault({ path: SET_OPTION, errcode: -1, afterApply: true });
-      assert.equal((await setLocation("2")).json.errcode, -1);
-      assert.equal(emu.options(D.appId).location_report, "2");
     });
 
     it("setLatency: every answer that much later", async () => {
@@ -447,6 +441,35 @@ describe("WeChat API emulator", function () {
     it("a rule answers one way", () => {
       assert.throws(() => emu.injectFault({ errcode: -1, httpStatus: 502 }), /one way/);
       assert.throws(() => emu.injectFault({ errcode: 0, body: {} }), /one way/);
+    });
+  });
+
+  describe("a set that WeChat applied, whose answer never arrived", () => {
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
+
+    it("afterApply: the request is applied, then the fault answers", async () => {
+      emu.injectFault({ path: SET_OPTION, errcode: -1, afterApply: true });
+      assert.equal((await setLocation(token, "2")).json.errcode, -1);
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("afterApply with drop: applied, then the connection closes without an answer", async () => {
+      emu.injectFault({ path: SET_OPTION, drop: true, afterApply: true });
+      await assert.rejects(setLocation(token, "2"), TypeError);
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("afterApply with a delay longer than the client waits: applied before the client gives up", async () => {
+      emu.injectFault({ path: SET_OPTION, errcode: -1, delayMs: 2000, afterApply: true });
+      await assert.rejects(setLocation(token, "2", { signal: AbortSignal.timeout(200) }), { name: "TimeoutError" });
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("without afterApply, a late fault applies nothing", async () => {
+      emu.injectFault({ path: SET_OPTION, drop: true, delayMs: 300 });
+      await assert.rejects(setLocation(token, "2"), TypeError);
+      assert.equal(emu.options(D.appId).location_report, "0");
     });
   });
 
@@ -523,10 +546,10 @@ describe("WeChat API emulator", function () {
 
     it("kinds and afterApplyShare: only those kinds, applied first in that share", async () => {
       emu.setRandomFaults({ rate: 1, kinds: ["errcode:45011"], afterApplyShare: 1 });
-      assert.equal((await api(SET_OPTION, token, { option_name: "location_report", option_value: "1" })).json.errcode, 45011);
+      assert.equal((await setLocation(token, "1")).json.errcode, 45011);
       assert.equal(emu.options(D.appId).location_report, "1");
       emu.setRandomFaults({ rate: 1, kinds: ["errcode:45011"], afterApplyShare: 0 });
-      await api(SET_OPTION, token, { option_name: "location_report", option_value: "2" });
+      await setLocation(token, "2");
       assert.equal(emu.options(D.appId).location_report, "1");
     });
 
@@ -546,7 +569,7 @@ describe("WeChat API emulator", function () {
   describe("request log", () => {
     it("records each API request: path, kind, account, token, body, errcode and fault", async () => {
       const token = emu.issueAccessToken(D.appId);
-      await api(SET_OPTION, token, { option_name: "location_report", option_value: "1" });
+      await setLocation(token, "1");
       await stable();
       emu.injectFault({ path: GET_PUSH, errcode: -1000 });
       await call(`${GET_PUSH}?access_token=${token}`, undefined, { raw: "not json" });
@@ -613,7 +636,7 @@ describe("WeChat API emulator", function () {
 
     it("reset: settings back to the defaults, log and faults cleared, tokens kept unless `tokens: true`", async () => {
       const token = emu.issueAccessToken(D.appId);
-      await api(SET_OPTION, token, { option_name: "location_report", option_value: "2" });
+      await setLocation(token, "2");
       emu.injectFault({ path: GET_PUSH, httpStatus: 503 });
       emu.reset();
       assert.equal(emu.options(D.appId).location_report, "0");
