@@ -111,6 +111,14 @@ describe("WeChat API emulator", function () {
       assert.equal((await stable()).json.access_token, forced);
     });
 
+    it("rotateStableToken (another server forcing a refresh): the token held answers 40001, normal mode answers the new one", async () => {
+      const held = (await stable()).json.access_token;
+      const theirs = emu.rotateStableToken(D.appId);
+      assert.equal((await getOption(held)).errcode, 40001);
+      assert.equal((await stable()).json.access_token, theirs);
+      assert.equal((await getOption(theirs)).errcode, 0, "asking in normal mode left their token valid");
+    });
+
     it("appid missing: 41002", async () => {
       assert.equal((await stable({ appid: undefined })).json.errcode, 41002);
     });

@@ -282,6 +282,19 @@ export class WeChatApi {
     }
   }
 
+  /**
+   * What force_refresh does, and what another server of the account does with it: a new stable token becomes the
+   * current one (the one normal mode answers) and the previous one answers 40001 from now on. Answers the new token.
+   * Unlike revokeTokens, it leaves the account's other tokens alone and leaves a current stable token behind.
+   */
+  rotateStableToken(appId: string): string {
+    const account = this.account(appId);
+    const previous = this.currentStableToken(account);
+    if (previous) this.tokens.delete(previous);
+    account.stableToken = this.mint("authorizer", "stable", appId);
+    return account.stableToken;
+  }
+
   // ---- settings --------------------------------------------------------------------------------------------------
 
   options(appId: string): AuthorizerOptions {
@@ -382,7 +395,7 @@ export class WeChatApi {
     const account = this.accounts.get(b.appid);
     if (!account) return wechatError(40013);
     if (account.appSecret === undefined || b.secret !== account.appSecret) return wechatError(40125);
-    const token = (b.force_refresh ? undefined : this.currentStableToken(account)) ?? this.replaceStableToken(account);
+    const token = (b.force_refresh ? undefined : this.currentStableToken(account)) ?? this.rotateStableToken(account.appId);
     const expiresIn = Math.ceil((this.tokens.get(token)!.expiresAt - Date.now()) / 1000);
     return jsonAnswer({ access_token: token, expires_in: expiresIn }, 0);
   }
@@ -411,14 +424,6 @@ export class WeChatApi {
       { authorizer_access_token: token, expires_in: TOKEN_LIFETIME_MS / 1000, authorizer_refresh_token: account.refreshToken },
       0,
     );
-  }
-
-  /** force_refresh: a new stable token becomes the current one, and the previous one answers 40001 from now on. */
-  private replaceStableToken(account: Account): string {
-    const previous = this.currentStableToken(account);
-    if (previous) this.tokens.delete(previous);
-    account.stableToken = this.mint("authorizer", "stable", account.appId);
-    return account.stableToken;
   }
 
   private currentStableToken(account: Account): string | undefined {
