@@ -380,9 +380,25 @@ describe("WeChat API emulator", function () {
       assert.equal(emu.options(D.appId).location_report, "0");
     });
 
-    it("errcode with an errmsg: the errmsg verbatim", async () => {
-      emu.injectFault({ errcode: 61004, errmsg: "access clientip 10.0.0.1 is not registered" });
-      assert.deepEqual(await getOption(token), { errcode: 61004, errmsg: "access clientip 10.0.0.1 is not registered" });
+    it("errcode alone: the table's errmsg, for the codes the provider handles too", async () => {
+      const expected: Record<number, RegExp> = {
+        41002: /^appid missing/,
+        41004: /^appsecret missing/,
+        61007: /^api is unauthorized to component/,
+        89503: /^this IP needs the admin's confirmation/,
+        89506: /^the admin refused this IP, retry after 24 hours/,
+        89507: /^the admin refused this IP, retry after 1 hour/,
+      };
+      for (const [errcode, errmsg] of Object.entries(expected)) {
+        emu.injectFault({ errcode: Number(errcode), times: 1 });
+        assert.match((await getOption(token)).errmsg, errmsg);
+      }
+    });
+
+    it("errcode with an errmsg: that errmsg verbatim, escape sequences and control characters included", async () => {
+      const errmsg = "\u001b[31minvalid ip\u001b[0m 10.0.0.1\r\n\t\u0000\u0007\u007f not in whitelist";
+      emu.injectFault({ errcode: 40164, errmsg });
+      assert.deepEqual(await getOption(token), { errcode: 40164, errmsg });
     });
 
     it("httpStatus: that status with an HTML body", async () => {

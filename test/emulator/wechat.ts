@@ -113,7 +113,11 @@ export const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
   61003: "component is not authorized by this account",
   61004: "access clientip is not registered",
   61006: "component ticket is invalid",
+  61007: "api is unauthorized to component",
   61023: "refresh_token is invalid",
+  89503: "this IP needs the admin's confirmation",
+  89506: "the admin refused this IP, retry after 24 hours",
+  89507: "the admin refused this IP, retry after 1 hour",
 });
 
 /** An HTTP answer; `errcode` is what the request log records of it. */
