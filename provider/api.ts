@@ -96,7 +96,7 @@ export const API = {
     token: "authorizer",
     body: z.object({}),
     // Each section is checked where it is used: a resource needs the sections it manages, and only those.
-    answer: z.looseObject({ data: z.looseObject({ function_config: z.unknown(), container_config: z.unknown() }) }),
+    answer: z.looseObject({ data: z.looseObject({ function_config: z.unknown().optional(), container_config: z.unknown().optional() }) }),
   }),
   setCallbackConfig: endpoint({
     name: "setcallbackconfig",
@@ -109,9 +109,9 @@ export const API = {
 
 export type CallbackConfigBody = z.infer<typeof CallbackConfigBody>;
 
-/** The first problem of a failed parse, as `path: message`, naming no value. */
-export function firstProblem(error: z.ZodError): string {
+/** The first problem of a failed parse, as `path: message`, naming no value; `at` is where the parsed value sits. */
+export function firstProblem(error: z.ZodError, at: readonly string[] = []): string {
   const issue = error.issues[0];
-  const where = issue.path.length ? issue.path.map(String).join(".") : "the answer";
-  return `${where}: ${issue.message}`;
+  const path = [...at, ...issue.path.map(String)];
+  return `${path.length ? path.join(".") : "the answer"}: ${issue.message}`;
 }

@@ -192,7 +192,7 @@ function fromApi(appId: string, data: { function_config?: unknown; container_con
   const parse = <T>(schema: z.ZodType<T>, value: unknown, name: string): T => {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
-    throw new WeChatAnswerError({ api: API.getCallbackConfig.name, appId }, `data.${name}.${firstProblem(parsed.error)}`);
+    throw new WeChatAnswerError({ api: API.getCallbackConfig.name, appId }, firstProblem(parsed.error, ["data", name]));
   };
   const sections: { -readonly [K in keyof Sections]: Sections[K] } = {};
   if (managed.functionConfig) {

@@ -31,6 +31,12 @@ const EXPECTED_ADVICE: Record<number, RegExp> = {
   48001: /permission set 49 or 64/,
   61003: /has not authorized this third-party platform/,
   61004: /platform's IP whitelist/,
+  61007: /API not authorized to the platform .*permission set/,
+  41002: /appid missing .*wechat:appId/,
+  41004: /appsecret missing .*wechat:appSecret/,
+  89503: /awaits the administrator's confirmation .*confirm it in the WeChat admin console/,
+  89506: /administrator refused this IP .*after 24 hours/,
+  89507: /administrator refused this IP .*after 1 hour/,
 };
 
 describe("errors", () => {
@@ -77,6 +83,42 @@ describe("errors", () => {
         assert.equal(env.emulator.filter({ path: getPath }).length, 1);
       });
     }
+
+    it("backs off without holding a concurrency slot: other accounts' calls go on meanwhile (45011)", async () => {
+      const [other] = env.emulator.addFleet(DEMO_CREDENTIALS.componentAppId, 1);
+      const platform = await hostedProvider("AuthorizerOption", {
+        "wechat:apiBaseUrl": env.baseUrl,
+        "wechat:componentAppId": DEMO_CREDENTIALS.componentAppId,
+        "wechat:componentAppSecret": DEMO_CREDENTIALS.componentAppSecret,
+        "wechat:componentVerifyTicket": DEMO_CREDENTIALS.componentVerifyTicket,
+        "wechat:authorizerRefreshTokens": JSON.stringify({
+          [appId]: DEMO_CREDENTIALS.authorizerRefreshToken,
+          [other.appId]: other.refreshToken,
+        }),
+        "wechat:maxConcurrency": "1",
+        "wechat:retryBaseDelayMs": "100",
+      });
+      env.emulator.injectFault({ path: getPath, appId, errcode: 45011, times: 2 });
+      await Promise.all([platform.create(create), platform.create({ ...create, authorizerAppId: other.appId })]);
+      const order = env.emulator
+        .filter({ path: getPath })
+        .map((request) => (request.appId === appId ? (request.errcode === 45011 ? "busy" : "ok") : "other"));
+      // With one slot, a backoff that held it would leave the other account waiting until the storm was over.
+      assert.deepEqual(order.slice(0, 1), ["busy"]);
+      assert.ok(order.indexOf("other") < order.lastIndexOf("busy"), `the other account went on during the backoff: ${order.join(", ")}`);
+      assert.equal(env.emulator.options(appId).location_report, "1");
+      assert.equal(env.emulator.options(other.appId).location_report, "1");
+    });
+
+    it("a storm that outlasts wechat:maxAttempts gives up, saying how long it tried", async () => {
+      env.emulator.injectFault({ path: getPath, errcode: 45011 });
+      const storm = await hostedProvider(
+        "AuthorizerOption",
+        env.accountConfig({ "wechat:maxAttempts": "4", "wechat:retryBaseDelayMs": "5" }),
+      );
+      await assert.rejects(storm.create(create), /failed after 4 attempts over \d+\.\d s: errcode 45011 API minute-quota reached/);
+      assert.equal(env.emulator.filter({ path: getPath }).length, 4);
+    });
 
     it("retries an answer slower than wechat:requestTimeoutMs", async () => {
       env.emulator.injectFault({ path: getPath, delayMs: 1000, times: 1 });
@@ -126,6 +168,19 @@ describe("errors", () => {
       );
       assert.match(error.message, /access_token=\[redacted\]/);
       assert.doesNotMatch(`${error.message}\n${error.stack}`, new RegExp(token));
+    });
+
+    it("an errmsg's control characters and terminal escapes are removed, and no stack of our source follows", async () => {
+      const forged = "bad ip\u001b[2K\r\u001b[32mResources: all unchanged\u001b[0m\n\u0007rid: 1";
+      env.emulator.injectFault({ path: getPath, errcode: 40164, errmsg: forged });
+      const error: Error = await (await provider()).create(create).then(
+        () => assert.fail("create should fail"),
+        (e: Error) => e,
+      );
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f]/);
+      assert.match(error.message, /\(errmsg "bad ip Resources: all unchanged rid: 1"\)/);
+      assert.equal(error.stack, "", "the host prints `${error}: ${error.stack}`: the message alone");
     });
 
     it("a wrong app secret is reported without the secret", async () => {
