@@ -232,12 +232,16 @@ export function diffProperties<T extends object>(
 export class PartialFailure extends Error {
   override readonly name = "PartialFailure";
   readonly reasons: string[];
+  /** The outputs to keep, without the properties whose value is not known (left out rather than undefined). */
+  readonly properties: Record<string, unknown>;
   constructor(
     readonly id: string,
-    readonly properties: Record<string, unknown>,
+    properties: Record<string, unknown>,
     cause: Error,
   ) {
     super(cause.message);
+    // The host turns these into a protobuf Struct, which has no undefined: one would make the host fail to answer.
+    this.properties = JSON.parse(JSON.stringify(properties)) as Record<string, unknown>;
     this.reasons = [cause.message];
     // As for WeChatError: the host prints `${error}: ${error.stack}`, and users need the message, not our frames.
     Object.defineProperty(this, "stack", { value: "", writable: true, configurable: true });

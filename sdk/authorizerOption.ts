@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/authorizerOption";
 import type { AuthorizerOptionArgs as Inputs, AuthorizerOptionOutputs } from "../provider/types";
 import { providerFor, secretWith } from "./handover";
-import { Args, Outputs } from "./inputs";
+import { Args, Outputs, withoutPrototypeKeys } from "./inputs";
 
 /** The arguments of an `AuthorizerOption`; see the README's reference for each property. */
 export type AuthorizerOptionArgs = Args<Inputs>;
@@ -37,6 +37,7 @@ export class AuthorizerOption extends pulumi.dynamic.Resource {
   declare readonly previousValue: Outputs<AuthorizerOptionOutputs>["previousValue"];
 
   constructor(name: string, args: AuthorizerOptionArgs, opts?: pulumi.CustomResourceOptions) {
-    super(authorizerOptionProvider, name, { ...args, previousValue: secretWith(args.optionValue) }, opts, "wechat", "AuthorizerOption");
+    const inputs = { ...withoutPrototypeKeys("AuthorizerOption", name, args), previousValue: secretWith(args.optionValue) };
+    super(authorizerOptionProvider, name, inputs, opts, "wechat", "AuthorizerOption");
   }
 }

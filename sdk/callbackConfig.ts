@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/callbackConfig";
 import type { CallbackConfigArgs as Inputs, CallbackConfigOutputs } from "../provider/types";
 import { providerFor, secretWith } from "./handover";
-import { Args, Outputs } from "./inputs";
+import { Args, Outputs, withoutPrototypeKeys } from "./inputs";
 
 /** The arguments of a `CallbackConfig`; see the README's reference for each property. */
 export type CallbackConfigArgs = Args<Inputs>;
@@ -40,7 +40,10 @@ export class CallbackConfig extends pulumi.dynamic.Resource {
   declare readonly previousConfig: Outputs<CallbackConfigOutputs>["previousConfig"];
 
   constructor(name: string, args: CallbackConfigArgs, opts?: pulumi.CustomResourceOptions) {
-    const previousConfig = secretWith(args.functionConfig, args.containerConfig);
-    super(callbackConfigProvider, name, { ...args, previousConfig }, opts, "wechat", "CallbackConfig");
+    const inputs = {
+      ...withoutPrototypeKeys("CallbackConfig", name, args),
+      previousConfig: secretWith(args.functionConfig, args.containerConfig),
+    };
+    super(callbackConfigProvider, name, inputs, opts, "wechat", "CallbackConfig");
   }
 }
