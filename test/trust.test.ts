@@ -11,6 +11,7 @@ import { DEMO_CREDENTIALS, WeChatEmulator } from "./emulator/server";
 import { RunEngineOptions, RunEngineResult, StackState, isSecret, readState, runEngine, stateFileOf } from "./harness";
 
 const FIXTURE = path.resolve(__dirname, "..", "..", "test", "fixtures", "settings");
+const FLEET_EXAMPLE = path.resolve(__dirname, "..", "..", "examples", "platform-fleet");
 const A = DEMO_CREDENTIALS.appId;
 const SET_OPTION = "/cgi-bin/component/set_authorizer_option";
 const GET_OPTION = "/cgi-bin/component/get_authorizer_option";
@@ -354,6 +355,47 @@ describe("trust: credentials and answers through the engine", function () {
         sets.slice(1, sets.lastIndexOf(first)).some((appId) => appId !== first),
         "others went on while one backed off",
       );
+    });
+  });
+
+  describe("a token command (examples/platform-fleet's token-command.js, the dev stack's credential)", () => {
+    it("is run once per account per run, and refresh and destroy need nothing that expires in the saved configuration", async () => {
+      const fleet = stack.emulator.addFleet(DEMO_CREDENTIALS.componentAppId, 3);
+      const service = path.join(stack.backendDir, "token-service.json");
+      fs.writeFileSync(
+        service,
+        JSON.stringify({
+          apiBaseUrl: stack.baseUrl,
+          componentAppId: DEMO_CREDENTIALS.componentAppId,
+          componentAppSecret: DEMO_CREDENTIALS.componentAppSecret,
+          componentVerifyTicket: DEMO_CREDENTIALS.componentVerifyTicket,
+          refreshTokens: Object.fromEntries(fleet.map((account) => [account.appId, account.refreshToken])),
+        }),
+      );
+      const accounts = path.join(stack.backendDir, "accounts.json");
+      fs.writeFileSync(
+        accounts,
+        JSON.stringify(fleet.map((account) => ({ appId: account.appId, voiceRecognize: 1, cloudbaseEnv: "prod-env" }))),
+      );
+      const run = (command: RunEngineOptions["command"]) =>
+        runEngine({
+          command,
+          cwd: FLEET_EXAMPLE,
+          stack: "dev",
+          backendDir: stack.backendDir,
+          transpileOnly: true,
+          config: { "wechat-platform-fleet:accountsFile": accounts, "wechat:apiBaseUrl": stack.baseUrl },
+          env: { TOKEN_SERVICE_CONFIG: service },
+        });
+      const tokenCalls = () => stack.emulator.filter({ path: "/cgi-bin/component/api_authorizer_token" }).length;
+      for (const command of ["up", "refresh", "destroy"] as const) {
+        stack.emulator.clearRequests();
+        succeeded(await run(command));
+        assert.equal(tokenCalls(), fleet.length, `${command}: the command ran once per account`);
+        if (command === "up") for (const account of fleet) assert.equal(stack.emulator.options(account.appId).voice_recognize, "1");
+      }
+      // destroy switched each account's push off (deleteBehavior "disable"), with tokens from the command.
+      for (const account of fleet) assert.equal(stack.emulator.callbackConfig(account.appId).function_config.enable, false);
     });
   });
 });
