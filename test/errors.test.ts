@@ -61,7 +61,14 @@ describe("errors", () => {
   });
 
   describe("retries", () => {
-    for (const fault of [{ errcode: -1 }, { errcode: -1000 }, { errcode: 45011 }, { httpStatus: 502 }, { drop: true }]) {
+    for (const fault of [
+      { errcode: -1 },
+      { errcode: -1000 },
+      { errcode: 45011 },
+      { httpStatus: 502 },
+      { drop: true },
+      { body: "<html>busy</html>" },
+    ]) {
       it(`retries ${JSON.stringify(fault)} and succeeds`, async () => {
         env.emulator.injectFault({ path: getPath, times: 2, ...fault });
         const { outs } = await (await provider()).create(create);
