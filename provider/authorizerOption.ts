@@ -15,6 +15,7 @@ import {
   DiffResult,
   PartialFailure,
   ReadResult,
+  Same,
   UpdateResult,
   accountFailures,
   authorizerAppId,
@@ -61,7 +62,6 @@ export interface AuthorizerOptionOutputs extends Omit<AuthorizerOptionState, "pr
 }
 
 // The public types (types.ts, free of zod) must be exactly what the schema accepts and state holds.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const inputsMatch: Same<Omit<z.input<typeof AuthorizerOptionInputs>, "previousValue">, AuthorizerOptionArgs> = true;
 const outputsMatch: Same<AuthorizerOptionOutputs, PublicOutputs> = true;
 void [inputsMatch, outputsMatch];

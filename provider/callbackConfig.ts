@@ -19,6 +19,7 @@ import {
   DiffResult,
   PartialFailure,
   ReadResult,
+  Same,
   UpdateResult,
   accountFailures,
   authorizerAppId,
@@ -161,7 +162,6 @@ export interface CallbackConfigOutputs extends Omit<CallbackConfigState, "previo
 }
 
 // The public types (types.ts, free of zod) must be exactly what the schema accepts and state holds.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const inputsMatch: Same<Omit<z.input<typeof CallbackConfigInputs>, "previousConfig">, CallbackConfigArgs> = true;
 const outputsMatch: Same<CallbackConfigOutputs, PublicOutputs> = true;
 const sectionsMatch: Same<Sections, CallbackSections> = true;

@@ -39,6 +39,9 @@ export interface UpdateResult<T> {
   readonly outs: T;
 }
 
+/** True when A and B are the same type (each assignable to the other): compile-time checks of types.ts. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
 /** A value as a message may show it: its kind, and numbers and booleans themselves (never a string's content). */
 export function describe(value: unknown): string {
   if (value === null) return "null";
