@@ -296,63 +296,59 @@ describe("check", () => {
   });
 });
 
+// Inputs for the property below, weighted toward valid values so that a good share of runs reach the API.
+const appIds = fc.oneof({ arbitrary: fc.constant(appId), weight: 6 }, fc.string(), fc.integer(), fc.constant(undefined));
+const optionInputs = fc.record(
+  {
+    authorizerAppId: appIds,
+    optionName: fc.oneof({ arbitrary: fc.constantFrom("location_report", "voice_recognize", "customer_service"), weight: 6 }, fc.string()),
+    optionValue: fc.oneof(
+      { arbitrary: fc.constantFrom(0, 1, 2, "0", "1", "2"), weight: 6 },
+      fc.integer({ min: -1, max: 3 }),
+      fc.constantFrom("01", ""),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+    ),
+    deleteBehavior: fc.constantFrom("retain", "reset", "restore", "destroy"),
+    extra: fc.anything(),
+  },
+  { requiredKeys: ["authorizerAppId", "optionName", "optionValue"] },
+);
+const names = fc.oneof(fc.constantFrom("prod-env-1", "test_env", "a"), fc.string({ maxLength: 70 }));
+const callbacks = fc.array(
+  fc.record(
+    {
+      msgType: fc.oneof(fc.constantFrom("text", "image", "event", "miniprogrampage"), fc.string({ maxLength: 5 })),
+      event: fc.constantFrom("", "user_enter_tempsession", "subscribe", "bad event"),
+      env: names,
+      functionName: fc.oneof(fc.constantFrom("callback", "on-text", "f_1"), fc.string({ maxLength: 70 })),
+      enable: fc.oneof(fc.boolean(), fc.constant("yes")),
+    },
+    { requiredKeys: ["msgType", "env", "functionName"] },
+  ),
+  { maxLength: 4 },
+);
+const pushInputs = fc.record(
+  {
+    authorizerAppId: appIds,
+    functionConfig: fc.oneof(fc.record({ enable: fc.boolean(), callbacks }, { requiredKeys: [] }), fc.anything()),
+    containerConfig: fc.record(
+      {
+        enable: fc.boolean(),
+        qbaseEnv: names,
+        qbaseContainerPath: fc.oneof(fc.constantFrom("/push", "/a/b", "push"), fc.string({ maxLength: 300 })),
+        textMode: fc.oneof(fc.constantFrom(1, 2), fc.integer(), fc.constant("1")),
+      },
+      { requiredKeys: [] },
+    ),
+    deleteBehavior: fc.constantFrom("retain", "disable", "restore", "reset"),
+  },
+  { requiredKeys: [] },
+);
+
 describe("check, for any input", () => {
   const env = useEmulator();
-
-  // Weighted toward valid values, so that a good share of runs reach the API half of the property.
-  const appIds = fc.oneof({ arbitrary: fc.constant(appId), weight: 6 }, fc.string(), fc.integer(), fc.constant(undefined));
-  const optionInputs = fc.record(
-    {
-      authorizerAppId: appIds,
-      optionName: fc.oneof(
-        { arbitrary: fc.constantFrom("location_report", "voice_recognize", "customer_service"), weight: 6 },
-        fc.string(),
-      ),
-      optionValue: fc.oneof(
-        { arbitrary: fc.constantFrom(0, 1, 2, "0", "1", "2"), weight: 6 },
-        fc.integer({ min: -1, max: 3 }),
-        fc.constantFrom("01", ""),
-        fc.double(),
-        fc.boolean(),
-        fc.constant(null),
-      ),
-      deleteBehavior: fc.constantFrom("retain", "reset", "restore", "destroy"),
-      extra: fc.anything(),
-    },
-    { requiredKeys: ["authorizerAppId", "optionName", "optionValue"] },
-  );
-  const names = fc.oneof(fc.constantFrom("prod-env-1", "test_env", "a"), fc.string({ maxLength: 70 }));
-  const callbacks = fc.array(
-    fc.record(
-      {
-        msgType: fc.oneof(fc.constantFrom("text", "image", "event", "miniprogrampage"), fc.string({ maxLength: 5 })),
-        event: fc.constantFrom("", "user_enter_tempsession", "subscribe", "bad event"),
-        env: names,
-        functionName: fc.oneof(fc.constantFrom("callback", "on-text", "f_1"), fc.string({ maxLength: 70 })),
-        enable: fc.oneof(fc.boolean(), fc.constant("yes")),
-      },
-      { requiredKeys: ["msgType", "env", "functionName"] },
-    ),
-    { maxLength: 4 },
-  );
-  const pushInputs = fc.record(
-    {
-      authorizerAppId: appIds,
-      functionConfig: fc.oneof(fc.record({ enable: fc.boolean(), callbacks }, { requiredKeys: [] }), fc.anything()),
-      containerConfig: fc.record(
-        {
-          enable: fc.boolean(),
-          qbaseEnv: names,
-          qbaseContainerPath: fc.oneof(fc.constantFrom("/push", "/a/b", "push"), fc.string({ maxLength: 300 })),
-          textMode: fc.oneof(fc.constantFrom(1, 2), fc.integer(), fc.constant("1")),
-        },
-        { requiredKeys: [] },
-      ),
-      deleteBehavior: fc.constantFrom("retain", "disable", "restore", "reset"),
-    },
-    { requiredKeys: [] },
-  );
-
   for (const [resource, arbitrary] of [
     ["AuthorizerOption", optionInputs],
     ["CallbackConfig", pushInputs],
