@@ -92,7 +92,7 @@ function checkOption(news: Record<string, unknown>, context: Context): CheckResu
   if (!checked.inputs) return checked;
   const failures = [
     ...accountFailures(checked.inputs.authorizerAppId, context.config.credentials),
-    ...claimFailures(context.claims, idOf(checked.inputs), "optionName"),
+    ...claimFailures(context.claims, idOf(checked.inputs), checked.inputs, "optionName"),
   ];
   return failures.length ? { failures } : checked;
 }

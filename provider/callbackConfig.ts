@@ -274,7 +274,7 @@ function checkConfig(news: Record<string, unknown>, context: Context): CheckResu
   if (!checked.inputs) return checked;
   const failures = [
     ...accountFailures(checked.inputs.authorizerAppId, context.config.credentials),
-    ...claimFailures(context.claims, idOf(checked.inputs.authorizerAppId), "authorizerAppId"),
+    ...claimFailures(context.claims, idOf(checked.inputs.authorizerAppId), checked.inputs, "authorizerAppId"),
   ];
   return failures.length ? { failures } : checked;
 }

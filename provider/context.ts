@@ -24,18 +24,21 @@ export interface Context {
 
 /**
  * The settings (resource ids) the resources of this deployment declare, as each is checked (the engine checks every
- * resource of the program once per deployment, preview included). Two resources of one program declaring the same
- * setting would both "succeed" while the account holds whichever ran last, so the second declaration fails check.
+ * resource of the program once per deployment, preview included, and a replacement once more). Two resources of one
+ * program declaring the same setting differently would both "succeed" while the account holds whichever ran last,
+ * so the second declaration fails check; the same declaration checked twice is the same resource (or two that agree).
  * Pulumi creates a renamed resource before it deletes the old one, and both have the same id (the id is the
  * setting): the old one's delete finds the setting declared and leaves it to its new owner.
  */
 export class Claims {
-  private readonly declared = new Set<string>();
+  private readonly declared = new Map<string, string>();
 
-  /** Declares that a resource of the program manages `id`: false when another one already does. */
-  declare(id: string): boolean {
-    if (this.declared.has(id)) return false;
-    this.declared.add(id);
+  /** Declares that a resource with these (normalized) inputs manages `id`: false when another declared it otherwise. */
+  declare(id: string, inputs: unknown): boolean {
+    const declaration = JSON.stringify(inputs);
+    const earlier = this.declared.get(id);
+    if (earlier !== undefined) return earlier === declaration;
+    this.declared.set(id, declaration);
     return true;
   }
 

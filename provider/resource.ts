@@ -167,12 +167,17 @@ export function checkWith<Schema extends z.ZodType>(schema: Schema, news: Record
  * Declares the setting a checked resource manages (see Claims): a failure on `property` when another resource of
  * the program declared it first. A setting not known yet (preview) is declared when it is.
  */
-export function claimFailures(claims: { declare(id: string): boolean }, id: string, property: string): CheckFailure[] {
-  if (id.includes(UNKNOWN) || claims.declare(id)) return [];
+export function claimFailures(
+  claims: { declare(id: string, inputs: unknown): boolean },
+  id: string,
+  inputs: unknown,
+  property: string,
+): CheckFailure[] {
+  if (id.includes(UNKNOWN) || claims.declare(id, inputs)) return [];
   return [
     {
       property,
-      reason: `another resource of this program already manages ${id}: a WeChat setting can have one owner (or the account holds whichever ran last); remove one of them, and to rename a resource give the new name \`aliases: [{ name: "<old name>" }]\``,
+      reason: `another resource of this program already manages ${id}, declared otherwise: a WeChat setting can have one owner (or the account holds whichever ran last); remove one of them, and to rename a resource give the new name \`aliases: [{ name: "<old name>" }]\``,
     },
   ];
 }

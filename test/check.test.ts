@@ -296,6 +296,33 @@ describe("check", () => {
   });
 });
 
+describe("check: one setting, one owner", () => {
+  const env = useEmulator();
+  const declare = async (provider: HostedProvider, inputs: Record<string, unknown>) => (await provider.check({}, inputs)).failures;
+
+  it("refuses a second declaration of the same setting that says something else, naming the property", async () => {
+    const provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+    assert.equal(await declare(provider, option), undefined);
+    const failures = await declare(provider, { ...option, optionValue: 2 });
+    assert.equal(failures?.[0].property, "optionName");
+    assert.match(
+      failures![0].reason,
+      /another resource of this program already manages wx0000000000000001\/location_report, declared otherwise/,
+    );
+  });
+
+  it("accepts the same declaration checked again (the engine checks a replacement twice)", async () => {
+    const provider = await hostedProvider("CallbackConfig", env.accountConfig());
+    assert.equal(await declare(provider, push), undefined);
+    assert.equal(await declare(provider, push), undefined);
+  });
+
+  it("starts afresh in each deployment (each configure)", async () => {
+    assert.equal(await declare(await hostedProvider("AuthorizerOption", env.accountConfig()), option), undefined);
+    assert.equal(await declare(await hostedProvider("AuthorizerOption", env.accountConfig()), { ...option, optionValue: 2 }), undefined);
+  });
+});
+
 // Inputs for the property below, weighted toward valid values so that a good share of runs reach the API.
 const appIds = fc.oneof({ arbitrary: fc.constant(appId), weight: 6 }, fc.string(), fc.integer(), fc.constant(undefined));
 const optionInputs = fc.record(

@@ -299,6 +299,13 @@ describe("trust: one setting, one owner", function () {
     assert.deepEqual(Object.keys(stack.settings()), ["loc"]);
   });
 
+  it("a replacement, which the engine checks twice, goes through: the new option set, the old one reset", async () => {
+    succeeded(await stack.run("up", { options: [loc({ deleteBehavior: "reset" })] }));
+    succeeded(await stack.run("up", { options: [loc({ optionName: "voice_recognize", deleteBehavior: "reset" })] }));
+    assert.deepEqual(stack.emulator.options(A), { location_report: "0", voice_recognize: "1", customer_service: "0" });
+    assert.equal(stack.settings().loc.id, `${A}/voice_recognize`);
+  });
+
   it("a rename without an alias (create the new, delete the old) stays legal and leaves the setting to the new one", async () => {
     succeeded(await stack.run("up", { options: [loc({ deleteBehavior: "reset" })] }));
     succeeded(await stack.run("up", { options: [loc({ name: "location", deleteBehavior: "reset" })] }));
