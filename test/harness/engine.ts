@@ -243,9 +243,9 @@ async function update(d: Deployment, program: ProgramRunner): Promise<void> {
 }
 
 /** refresh, destroy: with the config saved in state, or with --run-program the program's (saved in state as well). */
-async function withoutUpdate(d: Deployment, program: ProgramRunner): Promise<void> {
+async function refreshOrDestroy(d: Deployment, program: ProgramRunner): Promise<void> {
   const saved = d.state.resources.find((r) => r.type === PROVIDER_TYPE && !r.delete);
-  if (d.opts.runProgram) providerEntry(d);
+  if (saved && d.opts.runProgram) providerEntry(d);
   else if (saved) d.providerConfig = saved.inputs;
   const destroy = d.opts.command === "destroy";
   if (!destroy) await refreshAll(d);
@@ -263,7 +263,7 @@ export async function runDeployment(opts: EngineOptions, out: Output): Promise<{
   const header = { preview: "Previewing update", up: "Updating", refresh: "Refreshing", destroy: "Destroying" }[opts.command];
   d.out.stdout(`${header} (${opts.stack}):`);
   try {
-    await (opts.command === "preview" || opts.command === "up" ? update(d, program) : withoutUpdate(d, program));
+    await (opts.command === "preview" || opts.command === "up" ? update(d, program) : refreshOrDestroy(d, program));
   } finally {
     await d.stopHost();
     await monitor.stop();

@@ -13,7 +13,7 @@ import { Deployment, ORGANIZATION, backendDirOf, makeUrn, nameOf } from "./engin
 import { MonitorHandler, RpcError } from "./monitor";
 import { WATCHDOG, fromStruct, resolvePulumiModule, toStruct } from "./provider";
 import { ROOT_STACK_TYPE } from "./state";
-import { PropertyMap, isSecret, stripSecrets } from "./values";
+import { PropertyMap, deepEqual, isSecret, stripSecrets } from "./values";
 
 const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
@@ -152,7 +152,7 @@ export class ProgramRunner implements MonitorHandler {
     this.d.redactor.addFrom(outputs);
     const entry = this.d.state.resources.find((r) => r.urn === urn && !r.custom);
     if (urn === this.rootUrn || entry?.type === ROOT_STACK_TYPE) this.d.stackOutputs = outputs;
-    if (entry && this.registered.has(urn)) this.d.save(entry, { ...entry, outputs });
+    if (entry && this.registered.has(urn) && !deepEqual(entry.outputs, outputs)) this.d.save(entry, { ...entry, outputs });
   }
 
   async registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse> {

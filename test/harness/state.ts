@@ -21,6 +21,13 @@ const holdsSecret = (v: Json, sealed: boolean): boolean =>
     ? !sealed || typeof v.ciphertext === "string"
     : typeof v === "object" && v !== null && Object.values(v).some((e) => holdsSecret(e, sealed));
 
+/** An entry as the file stores it: sealed, and without empty inputs or outputs, as the CLI writes it. */
+function entryText(sealed: ResourceState): string {
+  const { inputs, outputs, ...rest } = sealed;
+  const some = (m: PropertyMap) => (Object.keys(m).length > 0 ? m : undefined);
+  return JSON.stringify({ ...rest, inputs: some(inputs), outputs: some(outputs) });
+}
+
 export class Checkpoint {
   /** In dependency order, as the CLI keeps them: an entry comes after its parent, provider and dependencies. */
   resources: ResourceState[] = [];
@@ -39,7 +46,12 @@ export class Checkpoint {
     const file = checkpointFile(backendDir, project, stack);
     const stored = readCheckpoint(file);
     const state = new Checkpoint(file, `organization/${project}/${stack}`, stored?.salt ?? salt);
-    state.resources = (stored?.resources ?? []).map((r) => ({ ...r, inputs: state.open(r.inputs), outputs: state.open(r.outputs) }));
+    state.resources = (stored?.resources ?? []).map((sealed) => {
+      const r = { ...sealed, inputs: state.open(sealed.inputs), outputs: state.open(sealed.outputs) };
+      // An entry written back unchanged keeps its ciphertexts: a run that changes nothing leaves the file as it was.
+      state.texts.set(r, entryText(sealed));
+      return r;
+    });
     return state;
   }
 
@@ -83,9 +95,8 @@ export class Checkpoint {
   private text(r: ResourceState): string {
     let text = this.texts.get(r);
     if (text === undefined) {
-      const { inputs, outputs, ...rest } = r;
-      const sealed = (m: PropertyMap) => (Object.keys(m).length === 0 ? undefined : holdsSecret(m, false) ? this.crypter.seal(m) : m);
-      text = JSON.stringify({ ...rest, inputs: sealed(inputs), outputs: sealed(outputs) });
+      const seal = (m: PropertyMap) => (holdsSecret(m, false) ? (this.crypter.seal(m) as PropertyMap) : m);
+      text = entryText({ ...r, inputs: seal(r.inputs), outputs: seal(r.outputs) });
       this.texts.set(r, text);
     }
     return text;
