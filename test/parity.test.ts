@@ -115,6 +115,8 @@ function comparable(side: Side, run: Run) {
         inputs: digest(r.inputs),
         outputs: digest(r.outputs),
         provider: r.provider?.replace(/::[^:]+$/, "::<id>"),
+        // The SDK lists dependencies in the order they resolved.
+        dependencies: r.dependencies && [...r.dependencies].sort(),
       }),
     );
   const summary = run.result.summary;
@@ -123,6 +125,7 @@ function comparable(side: Side, run: Run) {
     changes: summary?.changes,
     steps: summary?.steps.map((s) => `${s.op} ${s.urn}`).sort(),
     failed: [...new Set(summary?.failed.map((f) => f.urn))].sort(),
+    messages: [...new Set(summary?.failed.filter((f) => f.urn).map((f) => mask(f.message)))].sort(),
     resources: wechatResources(run).map(resource).sort(),
     providerConfig: mask(providerOf(run)?.inputs),
     stackOutputs: run.state?.outputs,
@@ -283,7 +286,8 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
       onBoth(step, (run) => {
         const [a] = named(run, "a");
         assert.ok(isSecret(a.inputs.optionValue) && isSecret(a.outputs.optionValue), "optionValue is secret");
-        assert.equal(isSecret(a.outputs.previousValue), false, "an output without a secret input is not");
+        assert.ok(isSecret(a.outputs.previousValue), "previousValue, read in place of a secret value, is secret too");
+        assert.equal(isSecret(a.outputs.authorizerAppId), false, "what no secret went into is not");
       });
     });
 
@@ -344,9 +348,8 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
       option("b", B, 7, { options: { dependsOn: ["a"] } }),
       option("z", C, 1, { options: { dependsOn: ["b"] } }),
     ];
-    const message =
-      "pulumi-nodejs:dynamic/wechat:AuthorizerOption resource 'b': property optionValue value {7} has a problem: " +
-      '"7" is not a value of location_report: use one of 0, 1, 2';
+    // The parity check compares the whole message with the CLI's; the provider's reason comes after this.
+    const message = /^pulumi-nodejs:dynamic\/wechat:AuthorizerOption resource 'b': property optionValue value \{7\} has a problem: \S/;
 
     before(async () => {
       await env.twin.run("up", [option("a", A, 1), option("r", D, 1, { deleteBehavior: "reset" })]);
@@ -357,10 +360,8 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
       onBoth(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.result.summary?.changes, { create: 0, update: 1, replace: 0, delete: 0, same: 0 });
-        assert.deepEqual(
-          run.result.summary?.failed.map((f) => f.message),
-          [message],
-        );
+        assert.equal(run.result.summary?.failed.length, 1);
+        assert.match(run.result.summary!.failed[0].message, message);
       });
     });
 

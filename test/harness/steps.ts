@@ -170,12 +170,7 @@ export class StepExecutor {
         `  info: ${nameOf(r.urn)}: cannot ignore changes in added or removed elements of the path: ${JSON.stringify(paths.join(", "))}`,
       );
     const news = old ? applyIgnoreChanges(r.inputs, old.inputs, r.ignoreChanges, ignored) : r.inputs;
-    const checked = await this.bailing(r.urn, () => host.check(r.urn, stripSecrets(old?.inputs ?? {}), stripSecrets(news)));
-    if (checked.failures.length > 0) {
-      for (const f of checked.failures) this.d.fail(r.urn, checkFailure(r, f), true);
-      throw new StepFailed("check failed");
-    }
-    next = { ...next, inputs: annotateSecrets(checked.inputs, news) };
+    next = { ...next, inputs: await this.check(r, old?.inputs ?? {}, news) };
     if (!old) return { op: "create", next };
     const t = {
       urn: r.urn,
@@ -185,7 +180,20 @@ export class StepExecutor {
       ignoreChanges: r.ignoreChanges,
     };
     const diff = await this.bailing(r.urn, () => host.diff({ ...t, news: stripSecrets(next.inputs) }));
-    return this.decide(r, next, old, diff);
+    const plan = this.decide(r, next, old, diff);
+    // A replacement starts afresh: the engine checks the program's inputs again, without the old ones.
+    return plan.op === "replace" ? { ...plan, next: { ...next, inputs: await this.check(r, {}, r.inputs) } } : plan;
+  }
+
+  /** The provider's Check; its failures stop the deployment, each printed as the CLI prints it. */
+  private async check(r: Registration, olds: ResourceState["inputs"], news: ResourceState["inputs"]): Promise<ResourceState["inputs"]> {
+    const host = await this.d.host();
+    const checked = await this.bailing(r.urn, () => host.check(r.urn, stripSecrets(olds), stripSecrets(news)));
+    if (checked.failures.length > 0) {
+      for (const f of checked.failures) this.d.fail(r.urn, checkFailure(r, f), true);
+      throw new StepFailed("check failed");
+    }
+    return annotateSecrets(checked.inputs, news);
   }
 
   /**
