@@ -229,3 +229,32 @@ describe("engine harness", function () {
     });
   });
 });
+
+describe("choosing the engine (npm run engine)", function () {
+  this.timeout(120_000);
+  const noCli = { PULUMI_WECHAT_CLI_DIR: path.join(os.tmpdir(), "pulumi-wechat-no-cli-here") };
+  const options = (engine?: string): RunEngineOptions => ({
+    command: "preview",
+    cwd: FIXTURE,
+    stack: "dev",
+    backendDir: fs.mkdtempSync(path.join(os.tmpdir(), "harness-engine-")),
+    engine,
+    env: {
+      ...noCli,
+      THROWAWAY_REMOTE: path.join(os.tmpdir(), "unused-remote.json"),
+      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+      WECHAT_ENGINE: "",
+    },
+  });
+
+  it("fails with what to run when the real CLI is asked for and not built, rather than fall back", async function () {
+    const result = await runEngine(options("pulumi"));
+    assert.notStrictEqual(result.code, 0);
+    assert.match(result.stderr, /the Pulumi CLI is not installed here: run `npm run pulumi:install`/);
+    assert.strictEqual(result.summary?.changes.create, 0);
+  });
+
+  it("runs the harness when none is asked for and the CLI is not built, and says so in the summary", async function () {
+    assert.strictEqual(ok(await runEngine(options())).engine, "harness");
+  });
+});
