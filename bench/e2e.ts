@@ -6,7 +6,8 @@
 import { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import { Command, readState, runEngine, stateFileOf } from "../test/harness";
-import { findDescendants, HOST_MARKER, ProcessWatch, Usage } from "./proc";
+import { Run } from "./analysis";
+import { findDescendants, HOST_MARKER, ProcessWatch } from "./proc";
 
 export type EngineName = "harness" | "pulumi";
 
@@ -23,18 +24,9 @@ export interface E2eOptions {
   timeoutMs: number;
 }
 
-export interface E2eResult {
-  wallMs: number;
-  timedOut: boolean;
-  /** By process: the engine (the harness CLI, or the `pulumi` process), the program runtime, the provider host. */
-  usage: Record<"engine" | "program" | "host", Usage> & Record<string, Usage>;
-  /** The state file after the command, and the custom resources in it. */
-  stateBytes: number;
-  resources: number;
-  /** Mean compact JSON of one resource's inputs and outputs: the provider's share of the state. */
-  propertiesBytes: number;
-  providerBytes?: number;
-}
+/** What a run measures: wall time, CPU by process (the engine, the program runtime, the provider host), the state. */
+export type E2eResult = Pick<Run, "wallMs" | "cpuMs" | "peakRssBytes" | "engineWrittenBytes" | "timedOut"> &
+  Pick<Run, "stateBytes" | "propertiesBytes" | "resources" | "providerBytes">;
 
 /** The processes of a run, by the command line each starts with. */
 const MARKERS = {
@@ -75,7 +67,7 @@ export async function runE2e(command: Command, options: E2eOptions): Promise<E2e
     },
   }).finally(() => clearTimeout(timer));
   const wallMs = performance.now() - started;
-  const usage = watch!.stop() as E2eResult["usage"];
+  const usage = watch!.stop();
   if (!timedOut && (result.code !== 0 || !result.summary)) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-30).join("\n");
     throw new Error(`${options.engine} ${command} failed (exit ${result.code}):\n${tail}`);
@@ -96,10 +88,14 @@ export async function runE2e(command: Command, options: E2eOptions): Promise<E2e
   return {
     wallMs,
     timedOut,
-    usage,
-    stateBytes: fs.existsSync(stateFile) ? fs.statSync(stateFile).size : 0,
+    cpuMs: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, u.cpuMs])),
+    peakRssBytes: usage.host.peakRssBytes,
+    engineWrittenBytes: usage.engine.writtenBytes,
     resources: custom.length,
-    propertiesBytes: custom.reduce((sum, r) => sum + JSON.stringify({ i: r.inputs, o: r.outputs }).length, 0) / (custom.length || 1),
-    providerBytes: typeof text === "string" ? Buffer.byteLength(text) : undefined,
+    ...(command === "up" && {
+      stateBytes: fs.existsSync(stateFile) ? fs.statSync(stateFile).size : 0,
+      propertiesBytes: custom.reduce((sum, r) => sum + JSON.stringify({ i: r.inputs, o: r.outputs }).length, 0) / (custom.length || 1),
+      providerBytes: typeof text === "string" ? Buffer.byteLength(text) : undefined,
+    }),
   };
 }

@@ -12,6 +12,7 @@
 import * as http from "node:http";
 import got from "got";
 import { ConcurrencyLimit } from "../provider/client";
+import { Run } from "./analysis";
 import { Child, serve } from "./child";
 import { Account, Setting, TARGET_VALUE, credentials } from "./fleet";
 
@@ -25,11 +26,8 @@ export interface FloorArgs {
   concurrency: number;
 }
 
-/** Wall time and this process's CPU during the calls, ms. */
-export interface FloorResult {
-  wallMs: number;
-  cpuMs: number;
-}
+/** Wall time and this process's CPU ("client") during the calls, ms. */
+export type FloorResult = Pick<Run, "wallMs" | "cpuMs">;
 
 async function runFloor({ baseUrl, mode, settings, accounts, concurrency }: FloorArgs): Promise<FloorResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -71,7 +69,7 @@ async function runFloor({ baseUrl, mode, settings, accounts, concurrency }: Floo
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { wallMs, cpuMs: { client: (cpu.user + cpu.system) / 1000 } };
 }
 
 /** Runs the floor in a new process and resolves with what it measured. */

@@ -6,6 +6,7 @@
 import { ConcurrencyLimit } from "../provider/client";
 import { DynamicProviderHost } from "../test/harness/provider";
 import { makeSecret, PropertyMap } from "../test/harness/values";
+import { Run } from "./analysis";
 import { Setting, TARGET_VALUE } from "./fleet";
 import { findDescendants, HOST_MARKER, usageOf } from "./proc";
 
@@ -22,16 +23,9 @@ export interface HostRunOptions {
   env?: Record<string, string>;
 }
 
-export interface HostResult {
-  wallMs: number;
-  /** CPU during the Check/Create calls, ms: the host's (first use of the provider's modules included), this driver's. */
-  cpuMs: { host: number; driver: number };
-  /** Host CPU before the calls: its start and Configure, ms. */
-  hostStartCpuMs: number;
-  peakRssBytes: number;
-}
-
-export async function runHost(options: HostRunOptions): Promise<HostResult> {
+/** Wall time; CPU during the calls of the host (first use of the provider's modules included) and of this driver, and
+ * before them ("host start": its start and Configure); the host's peak RSS. */
+export async function runHost(options: HostRunOptions): Promise<Pick<Run, "wallMs" | "cpuMs" | "peakRssBytes">> {
   const output: string[] = [];
   const host = await DynamicProviderHost.start({
     dir: options.dir,
@@ -65,12 +59,8 @@ export async function runHost(options: HostRunOptions): Promise<HostResult> {
     const wallMs = performance.now() - started;
     const driver = process.cpuUsage(driverBefore);
     const after = usageOf(pid)!;
-    return {
-      wallMs,
-      cpuMs: { host: after.cpuMs - before.cpuMs, driver: (driver.user + driver.system) / 1000 },
-      hostStartCpuMs: before.cpuMs,
-      peakRssBytes: after.peakRssBytes,
-    };
+    const cpuMs = { host: after.cpuMs - before.cpuMs, driver: (driver.user + driver.system) / 1000, "host start": before.cpuMs };
+    return { wallMs, cpuMs, peakRssBytes: after.peakRssBytes };
   } catch (error) {
     if (output.length > 0) (error as Error).message += `\nprovider host output:\n${output.slice(-20).join("\n")}`;
     throw error;

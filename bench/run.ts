@@ -14,8 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BenchResult, Run, checkpointCost, parallelSweep, ratios, targets } from "./analysis";
-import { Command } from "../test/harness";
-import { E2eResult, EngineName, runE2e } from "./e2e";
+import { EngineName, runE2e } from "./e2e";
 import { EmulatorProcess, Seen } from "./emulator";
 import { accountsFileFor, accountsFor, settingsFor, stackConfig } from "./fleet";
 import { FloorMode, runFloorProcess } from "./floor";
@@ -96,23 +95,6 @@ class Bench {
     process.stderr.write(`: ${(measured.wallMs / 1000).toFixed(1)} s${measured.timedOut ? " (stopped)" : ""}\n`);
   }
 
-  /** Runs an end-to-end command on the example program with N settings, on the backend named by `run.backend`. */
-  e2e(command: Command, run: E2eRun & { n: number; parallel?: number }): Promise<E2eResult> {
-    const { config, secrets } = this.workload(run.n);
-    const accountsFile = path.join(this.project.dir, `accounts-${run.n}.json`);
-    fs.writeFileSync(accountsFile, accountsFileFor(run.n, this.emulator.accounts));
-    return runE2e(command, {
-      engine: run.engine,
-      dir: this.project.dir,
-      backendDir: path.join(this.project.dir, ".state", `${run.engine}-${run.n}-${run.backend}`),
-      config: { ...config, [`${this.project.projectName}:accountsFile`]: accountsFile },
-      secrets,
-      parallel: run.parallel ?? this.options.concurrency,
-      checkpoints: run.checkpoints,
-      timeoutMs: this.options.timeoutS * 1000,
-    });
-  }
-
   /** What every measurement at N needs: the settings, and the stack configuration of their accounts. */
   workload(n: number) {
     const accounts = this.emulator.accounts.slice(0, accountsFor(n));
@@ -124,10 +106,9 @@ async function measureFloors(bench: Bench, latencyMs: number, n: number): Promis
   const { accounts, settings } = bench.workload(n);
   const C = bench.options.concurrency;
   for (const mode of ["set-only", "same calls"] as FloorMode[]) {
-    await bench.measure({ part: "floor", scenario: mode, n, latencyMs, parallel: C }, async () => {
-      const floor = await runFloorProcess({ baseUrl: bench.emulator.baseUrl, mode, settings, accounts, concurrency: C });
-      return { wallMs: floor.wallMs, cpuMs: { client: floor.cpuMs } };
-    });
+    await bench.measure({ part: "floor", scenario: mode, n, latencyMs, parallel: C }, () =>
+      runFloorProcess({ baseUrl: bench.emulator.baseUrl, mode, settings, accounts, concurrency: C }),
+    );
   }
 }
 
@@ -147,31 +128,27 @@ async function measureHosts(bench: Bench, latencyMs: number, n: number, withBase
   ];
   const base = { dir: project.dir, projectName: project.projectName, settings, config, secrets };
   for (const { scenario, text, parallel, env } of hosts) {
-    await bench.measure({ part: "host", scenario, n, latencyMs, parallel }, async () => {
-      const host = await runHost({ ...base, providerText: text, parallel, env });
-      return { wallMs: host.wallMs, cpuMs: { ...host.cpuMs, "host start": host.hostStartCpuMs }, peakRssBytes: host.peakRssBytes };
-    });
+    await bench.measure({ part: "host", scenario, n, latencyMs, parallel }, () => runHost({ ...base, providerText: text, parallel, env }));
   }
 }
 
 /** One end-to-end command, on the backend named by `backend` (a fresh one for each new name). */
 async function measureE2e(bench: Bench, run: Pick<Run, "scenario" | "n" | "latencyMs" | "parallel"> & E2eRun): Promise<void> {
+  const { project, emulator, options } = bench;
+  const { config, secrets } = bench.workload(run.n);
+  const accountsFile = path.join(project.dir, `accounts-${run.n}.json`);
+  fs.writeFileSync(accountsFile, accountsFileFor(run.n, emulator.accounts));
   const { backend, ...recorded } = run;
-  void backend;
-  await bench.measure({ part: "e2e", ...recorded, checkpoints: run.engine === "pulumi" ? run.checkpoints : undefined }, async () => {
-    const e2e = await bench.e2e(run.scenario === "preview" ? "preview" : "up", run);
-    return {
-      wallMs: e2e.wallMs,
-      cpuMs: Object.fromEntries(Object.entries(e2e.usage).map(([name, usage]) => [name, usage.cpuMs])),
-      peakRssBytes: e2e.usage.host.peakRssBytes,
-      engineWrittenBytes: e2e.usage.engine.writtenBytes,
-      ...(run.scenario === "up"
-        ? { stateBytes: e2e.stateBytes, propertiesBytes: e2e.propertiesBytes, providerBytes: e2e.providerBytes }
-        : {}),
-      resources: e2e.resources,
-      timedOut: e2e.timedOut,
-    };
-  });
+  await bench.measure({ part: "e2e", ...recorded, checkpoints: run.engine === "pulumi" ? run.checkpoints : undefined }, () =>
+    runE2e(run.scenario === "preview" ? "preview" : "up", {
+      ...run,
+      dir: project.dir,
+      backendDir: path.join(project.dir, ".state", `${run.engine}-${run.n}-${backend}`),
+      config: { ...config, [`${project.projectName}:accountsFile`]: accountsFile },
+      secrets,
+      timeoutMs: options.timeoutS * 1000,
+    }),
+  );
 }
 
 /**
@@ -202,8 +179,11 @@ async function measureSweep(bench: Bench, latencyMs: number): Promise<void> {
 async function measureAll(bench: Bench): Promise<void> {
   const { n: sizes, latency } = bench.options;
   // The first run of the real CLI loads its 100+ MB binary and looks its plugins up cold: an unrecorded preview first.
-  if (bench.options.engines.includes("pulumi"))
-    await bench.e2e("preview", { n: sizes[0], engine: "pulumi", checkpoints: true, backend: "warm-up" });
+  if (bench.options.engines.includes("pulumi")) {
+    const warmUp = { scenario: "preview", n: sizes[0], latencyMs: 0, parallel: 1, engine: "pulumi", checkpoints: true } as const;
+    await measureE2e(bench, { ...warmUp, backend: "warm-up" });
+    bench.runs.pop();
+  }
   for (const latencyMs of latency) {
     for (const n of sizes) {
       await measureFloors(bench, latencyMs, n);
