@@ -29,6 +29,8 @@ export interface Run {
   resources?: number;
   providerBytes?: number;
   timedOut?: boolean;
+  /** A measurement that failed: why (it counts in no figure). */
+  error?: string;
 }
 
 export type Row = Record<string, string | number | undefined>;
@@ -41,7 +43,7 @@ export interface Target {
 
 type Filter = Partial<Pick<Run, "part" | "scenario" | "engine" | "n" | "latencyMs" | "parallel" | "checkpoints">>;
 export const find = (runs: readonly Run[], filter: Filter): Run | undefined =>
-  runs.find((run) => Object.entries(filter).every(([key, value]) => run[key as keyof Run] === value));
+  runs.find((run) => !run.error && Object.entries(filter).every(([key, value]) => run[key as keyof Run] === value));
 const all = (runs: readonly Run[], filter: Filter) => runs.filter((run) => find([run], filter));
 const sizes = (runs: readonly Run[]) => [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
 

@@ -38,7 +38,13 @@ export function table(rows: Row[]): string[] {
 function runRow(run: Run): Row {
   const { engine, program, host, client, driver, emulator, ...others } = run.cpuMs;
   const cpu = Object.entries({ client, host, driver, engine, program, ...others }).filter(([, v]) => v !== undefined);
-  const note = run.timedOut ? `stopped: ${run.resources} of ${run.n} in state` : run.checkpoints === false ? "no checkpoints" : "";
+  const note = run.error
+    ? `FAILED: ${run.error.split("\n")[0].slice(0, 80)}`
+    : run.timedOut
+      ? `stopped: ${run.resources} of ${run.n} in state`
+      : run.checkpoints === false
+        ? "no checkpoints"
+        : "";
   return {
     scenario: `${run.part} ${run.scenario}`,
     engine: run.engine ?? "-",

@@ -89,10 +89,17 @@ class Bench {
   async measure(run: Omit<Run, "wallMs" | "cpuMs">, task: () => Promise<Partial<Run> & Pick<Run, "wallMs" | "cpuMs">>): Promise<void> {
     process.stderr.write(`  ${run.latencyMs} ms, N=${run.n}: ${run.part} ${run.scenario} ${run.engine ?? ""} --parallel ${run.parallel}`);
     await this.emulator.reset(run.latencyMs);
-    const measured = await task();
+    const started = performance.now();
+    // A measurement that fails is recorded with its error, and the bench goes on to the next one.
+    const measured: Partial<Run> & Pick<Run, "wallMs" | "cpuMs"> = await task().catch((e: Error) => ({
+      wallMs: performance.now() - started,
+      cpuMs: {},
+      error: e.message.slice(0, 2000),
+    }));
     const seen: Seen = await this.emulator.seen();
     this.runs.push({ ...run, ...measured, cpuMs: { ...measured.cpuMs, emulator: seen.emulatorCpuMs }, calls: seen.calls });
-    process.stderr.write(`: ${(measured.wallMs / 1000).toFixed(1)} s${measured.timedOut ? " (stopped)" : ""}\n`);
+    const note = measured.error ? ` FAILED: ${measured.error.split("\n")[0]}` : measured.timedOut ? " (stopped)" : "";
+    process.stderr.write(`: ${(measured.wallMs / 1000).toFixed(1)} s${note}\n`);
   }
 
   /** What every measurement at N needs: the settings, and the stack configuration of their accounts. */
