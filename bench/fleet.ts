@@ -2,13 +2,8 @@
 import { DEMO_CREDENTIALS } from "../test/emulator/server";
 
 export const OPTION_NAMES = ["location_report", "voice_recognize", "customer_service"] as const;
-export type OptionName = (typeof OPTION_NAMES)[number];
 /** The key the example program (examples/platform-fleet) reads for each option. */
-export const OPTION_KEYS: Record<OptionName, string> = {
-  location_report: "locationReport",
-  voice_recognize: "voiceRecognize",
-  customer_service: "customerService",
-};
+const OPTION_KEYS = ["locationReport", "voiceRecognize", "customerService"] as const;
 /** Every option starts at "0" on the emulator, so setting "1" always sends a set. */
 export const TARGET_VALUE = "1";
 
@@ -19,30 +14,45 @@ export interface Account {
 
 export interface Setting {
   appId: string;
-  optionName: OptionName;
+  optionName: (typeof OPTION_NAMES)[number];
 }
 
 export const accountsFor = (n: number) => Math.ceil(n / 3);
 
 /** The n settings, account by account (as a program declares them): three per account, the last one maybe fewer. */
 export function settingsFor(n: number, accounts: readonly Account[]): Setting[] {
-  const settings: Setting[] = [];
-  for (let i = 0; i < n; i++) settings.push({ appId: accounts[Math.floor(i / 3)].appId, optionName: OPTION_NAMES[i % 3] });
-  return settings;
+  return Array.from({ length: n }, (_, i) => ({ appId: accounts[Math.floor(i / 3)].appId, optionName: OPTION_NAMES[i % 3] }));
 }
 
-/** The platform's credentials as stack configuration (the secrets separately, as `pulumi config set --secret`). */
-export function platformConfig(baseUrl: string, accounts: readonly Account[], concurrency: number) {
+/** The accounts file the example program reads (`accountsFile`) for the same n settings. */
+export function accountsFileFor(n: number, accounts: readonly Account[]): string {
+  const list = accounts.slice(0, accountsFor(n)).map((account, i) => {
+    const entry: Record<string, unknown> = { appId: account.appId };
+    for (let j = 0; j < 3 && i * 3 + j < n; j++) entry[OPTION_KEYS[j]] = Number(TARGET_VALUE);
+    return entry;
+  });
+  return JSON.stringify(list);
+}
+
+/** The platform's credentials: the one source of both the stack configuration and the floor's request bodies. */
+export function credentials(accounts: readonly Account[]) {
   return {
-    config: {
-      "wechat:apiBaseUrl": baseUrl,
-      "wechat:componentAppId": DEMO_CREDENTIALS.componentAppId,
-      "wechat:maxConcurrency": String(concurrency),
-    },
+    componentAppId: DEMO_CREDENTIALS.componentAppId,
+    componentAppSecret: DEMO_CREDENTIALS.componentAppSecret,
+    componentVerifyTicket: DEMO_CREDENTIALS.componentVerifyTicket,
+    refreshTokens: Object.fromEntries(accounts.map((a) => [a.appId, a.refreshToken])),
+  };
+}
+
+/** The credentials as stack configuration (the secrets separately, as `pulumi config set --secret`). */
+export function stackConfig(baseUrl: string, accounts: readonly Account[], concurrency: number) {
+  const c = credentials(accounts);
+  return {
+    config: { "wechat:apiBaseUrl": baseUrl, "wechat:componentAppId": c.componentAppId, "wechat:maxConcurrency": String(concurrency) },
     secrets: {
-      "wechat:componentAppSecret": DEMO_CREDENTIALS.componentAppSecret,
-      "wechat:componentVerifyTicket": DEMO_CREDENTIALS.componentVerifyTicket,
-      "wechat:authorizerRefreshTokens": JSON.stringify(Object.fromEntries(accounts.map((a) => [a.appId, a.refreshToken]))),
+      "wechat:componentAppSecret": c.componentAppSecret,
+      "wechat:componentVerifyTicket": c.componentVerifyTicket,
+      "wechat:authorizerRefreshTokens": JSON.stringify(c.refreshTokens),
     },
   };
 }
