@@ -167,11 +167,11 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
     const preview = await stack.run("preview", spec());
     assert.deepEqual(changes(preview), { ...none, same: 5 });
     assert.equal(preview.counts.total, 0);
-    const before = stack.state()!.resources;
+    const before = stack.recorded();
     const up = await stack.run("up", spec());
     assert.deepEqual(changes(up), { ...none, same: 5 });
     assert.equal(up.counts.set, 0);
-    assert.deepEqual(up.state!.resources, before);
+    assert.deepEqual(stack.recorded(), before);
     held.check();
   });
 
@@ -222,12 +222,12 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
   });
 
   it("6. refresh after up finds no change", async () => {
-    const before = stack.state()!.resources;
+    const before = stack.recorded();
     const step = await stack.run("refresh", spec());
     assert.deepEqual(changes(step), { ...none, same: 5 });
     // A and C are the accounts left (B lost its only resource in 5b): one component token, two authorizer tokens.
     assert.deepEqual(step.counts, { set: 0, get: 5, token: 3, total: 8 });
-    assert.deepEqual(step.state!.resources, before);
+    assert.deepEqual(stack.recorded(), before);
     held.check();
     assertStateMatchesAccounts(step.state, env.emulator);
   });
@@ -432,11 +432,11 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     const preview = await stack.run("preview", spec());
     assert.deepEqual(changes(preview), { ...none, same: 4 });
     assert.equal(preview.counts.total, 0);
-    const before = stack.state()!.resources;
+    const before = stack.recorded();
     const up = await stack.run("up", spec());
     assert.deepEqual(changes(up), { ...none, same: 4 });
     assert.equal(up.counts.set, 0);
-    assert.deepEqual(up.state!.resources, before);
+    assert.deepEqual(stack.recorded(), before);
     held.check();
   });
 
@@ -483,12 +483,12 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
   });
 
   it("6. refresh after up finds no change", async () => {
-    const before = stack.state()!.resources;
+    const before = stack.recorded();
     const step = await stack.run("refresh", spec());
     assert.deepEqual(changes(step), { ...none, same: 4 });
     assert.equal(step.counts.set, 0);
     assert.equal(step.counts.get, 4);
-    assert.deepEqual(step.state!.resources, before);
+    assert.deepEqual(stack.recorded(), before);
     held.check();
   });
 

@@ -276,7 +276,7 @@ export class LifecycleStack {
     const { emulator } = this.options;
     this.collectCredentials();
     emulator.clearRequests();
-    const before = readState(this.stateFile)?.resources ?? [];
+    const before = this.recorded();
     const result = await runEngine({
       command,
       cwd: this.options.cwd,
@@ -301,7 +301,7 @@ export class LifecycleStack {
     if (text !== undefined) this.assertNoCredentials(`${command}: the state file`, text);
     const state = readState(this.stateFile);
     // The first run creates the stack, so its file may appear; what it records must not change.
-    if (command === "preview") assert.deepEqual(state?.resources ?? [], before, "preview changed the state");
+    if (command === "preview") assert.deepEqual(this.recorded(), before, "preview changed the state");
     for (const resource of wechatResources(state).values()) assertProvider(resource);
     return { result, summary: result.summary, requests, counts, state };
   }
@@ -309,6 +309,16 @@ export class LifecycleStack {
   /** The state file now. */
   state(): StackState | undefined {
     return readState(this.stateFile);
+  }
+
+  /**
+   * What the state records, by URN: each resource's id, inputs and outputs, secrets decrypted. Two states record the
+   * same when these are equal: the engine re-encrypts secrets with fresh nonces on every write and may reorder
+   * resources, so the stored entries of an unchanged stack differ from run to run.
+   */
+  recorded(): Record<string, Pick<ResourceState, "type" | "id" | "inputs" | "outputs">> {
+    const resources = readState(this.stateFile, { decrypt: true })?.resources ?? [];
+    return Object.fromEntries(resources.map(({ urn, type, id, inputs, outputs }) => [urn, { type, id, inputs, outputs }]));
   }
 
   dispose(): void {
