@@ -1,5 +1,5 @@
 /** The workload: N AuthorizerOption settings spread over ceil(N/3) accounts of one third-party platform. */
-import { DEMO_CREDENTIALS } from "../test/emulator/server";
+import { platformCredentials } from "../test/support/emulator";
 
 export const OPTION_NAMES = ["location_report", "voice_recognize", "customer_service"] as const;
 export type OptionName = (typeof OPTION_NAMES)[number];
@@ -33,16 +33,5 @@ export function settingsFor(n: number, accounts: readonly Account[]): Setting[] 
 
 /** The platform's credentials as stack configuration (the secrets separately, as `pulumi config set --secret`). */
 export function platformConfig(baseUrl: string, accounts: readonly Account[], concurrency: number) {
-  return {
-    config: {
-      "wechat:apiBaseUrl": baseUrl,
-      "wechat:componentAppId": DEMO_CREDENTIALS.componentAppId,
-      "wechat:maxConcurrency": String(concurrency),
-    },
-    secrets: {
-      "wechat:componentAppSecret": DEMO_CREDENTIALS.componentAppSecret,
-      "wechat:componentVerifyTicket": DEMO_CREDENTIALS.componentVerifyTicket,
-      "wechat:authorizerRefreshTokens": JSON.stringify(Object.fromEntries(accounts.map((a) => [a.appId, a.refreshToken]))),
-    },
-  };
+  return platformCredentials(baseUrl, accounts, { "wechat:maxConcurrency": String(concurrency) });
 }

@@ -28,17 +28,16 @@ import {
   assertStateComplete,
   declareFleet,
   declared,
-  descendants,
   expectedUrns,
   fleetMismatches,
+  fleetStateMismatches,
   mismatches,
   snapshot,
-  stateMismatches,
-  waitForExit,
-  wechatResources,
   writeAccountsFile,
 } from "./support/fleet";
 import { DEMO_CREDENTIALS } from "./support/emulator";
+import { descendants, waitForExit } from "./support/processes";
+import { wechatResources } from "./support/state";
 
 const STACK = "convergence";
 /** The demo account plus 199 fleet accounts: 200 accounts, 800 resources. Step 3 adds 10 more. */
@@ -247,7 +246,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
     assert.deepEqual(fleetMismatches(emulator, accounts), []);
     const current = state();
     assertStateComplete(current, STACK, accounts);
-    assert.deepEqual(stateMismatches(current, emulator), []);
+    assert.deepEqual(fleetStateMismatches(current, emulator), []);
   });
 
   it("2. a second up reports zero changes and makes zero set calls (no call at all: check and diff are local)", async () => {
@@ -318,7 +317,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
 
     // The state claims exactly what was applied: every resource in it against the emulator.
     const current = state();
-    assert.deepEqual(stateMismatches(current, emulator), []);
+    assert.deepEqual(fleetStateMismatches(current, emulator), []);
     const inState = new Set(wechatResources(current).map((r) => r.urn));
     for (const urn of failedUrns) {
       const appId = /wx[0-9a-f]{16}/.exec(urn.split("::").pop()!)![0];
@@ -349,7 +348,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
     assert.deepEqual(fleetMismatches(emulator, accounts), []);
     const current = state();
     assertStateComplete(current, STACK, accounts);
-    assert.deepEqual(stateMismatches(current, emulator), []);
+    assert.deepEqual(fleetStateMismatches(current, emulator), []);
   });
 
   it("5. an up killed midway (SIGKILL once sets are landing), then a new up, converges; the up after that changes nothing", async () => {
@@ -390,7 +389,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
     assert.deepEqual(fleetMismatches(emulator, accounts), []);
     const current = state();
     assertStateComplete(current, STACK, accounts);
-    assert.deepEqual(stateMismatches(current, emulator), []);
+    assert.deepEqual(fleetStateMismatches(current, emulator), []);
 
     const { result: again, figure } = await up("5c up again");
     assert.equal(again.code, 0, explain(again));
