@@ -14,6 +14,7 @@
  *   edit values, identities and deleteBehavior: one step list per resource type.
  * - The three examples: one table, a row per example (its program, config, and what each step declares and the
  *   accounts must hold), run through the same steps.
+ * - A stack whose credential changes after `up`: what refresh and destroy sign in with.
  */
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
@@ -865,3 +866,112 @@ for (const row of [quickstart, platformFleet, cloudbase]) {
     });
   });
 }
+
+// =====================================================================================================================
+// A credential that changes after `up`: refresh and destroy sign in with the configuration saved in the state
+// =====================================================================================================================
+
+describe("lifecycle: refresh and destroy sign in with the configuration saved at the last up, unless --run-program (examples/quickstart)", function () {
+  this.timeout(STEP_TIMEOUT);
+  stepsInOrder();
+  const env = useEmulator({ per: "suite" });
+  const STABLE_TOKEN = "/cgi-bin/stable_token";
+  const SECOND = "rotated-app-secret-0002";
+  const THIRD = "rotated-app-secret-0003";
+  let stack: LifecycleStack;
+  let held: ExpectedAccounts;
+  /** The account's app secret changes in WeChat (the console's "reset"), and the user puts the new one in config. */
+  const rotate = (secret: string) => {
+    env.emulator.addAccount({ appId: A, appSecret: secret });
+    stack.secrets["wechat:appSecret"] = secret;
+  };
+  /** The app secrets the provider signed in with during the step, in order. */
+  const signedInWith = (step: StepResult) =>
+    step.requests.filter((r) => r.path === STABLE_TOKEN).map((r) => (r.body as { secret: string }).secret);
+  /** The app secret the state saved (with the whole stack config, as the inputs of the default provider). */
+  const saved = () => savedConfig(stack.recorded())?.["wechat:appSecret"];
+  const urns = (step: StepResult, names: string[]) => names.map((name) => `urn:pulumi:${step.summary.stack}::wechat-quickstart::${name}`);
+  const OPTION = (name: string) => `${AUTHORIZER_OPTION}::${name}`;
+
+  before(() => {
+    // customer-service is "restore": its delete must call WeChat, the other three are retained.
+    env.emulator.setOption(A, "customer_service", "1");
+    const { config, secrets } = accountCredentials(env.baseUrl);
+    const settings = { config: { ...config, "wechat-quickstart:authorizerAppId": A }, secrets };
+    stack = new LifecycleStack({ emulator: env.emulator, cwd: path.join(ROOT, "examples", "quickstart"), stack: "rotation", ...settings });
+  });
+  after(() => stack?.dispose());
+
+  it("1. up signs in with the app secret of the stack config, and the state saves that configuration", async () => {
+    const step = await stack.run("up");
+    assert.deepEqual(step.summary.changes, { ...none, create: 4 });
+    assert.deepEqual(signedInWith(step), [DEMO_CREDENTIALS.appSecret]);
+    assert.equal(saved(), DEMO_CREDENTIALS.appSecret);
+    assertStateMatchesAccounts(step.state, env.emulator);
+    // The table above checks what up applies; from here on, the account holds this unless a step says otherwise.
+    held = new ExpectedAccounts(env.emulator);
+  });
+
+  it("2. after the secret is rotated, refresh still signs in with the saved one: every read fails with 40125", async () => {
+    rotate(SECOND);
+    const step = await stack.run("refresh", { fails: true });
+    assert.deepEqual(signedInWith(step), [DEMO_CREDENTIALS.appSecret], "the stale secret, once: the token failure is shared");
+    assert.deepEqual(step.counts, { set: 0, get: 0, token: 1, total: 1 });
+    const failed = step.summary.failed.filter((f) => f.urn);
+    const resources = [
+      OPTION("customer-service"),
+      OPTION("location-report"),
+      OPTION("voice-recognize"),
+      `${CALLBACK_CONFIG}::message-push`,
+    ];
+    assert.deepEqual(failed.map((f) => f.urn).sort(), urns(step, resources));
+    for (const { message } of failed)
+      assert.match(message, new RegExp(`stable_token for authorizer ${A} failed: errcode 40125 .*wechat:appSecret`));
+    assert.deepEqual(step.summary.changes, none);
+    assert.deepEqual(stack.recorded(), step.recordedBefore, "a failed refresh records nothing");
+    held.check();
+  });
+
+  it("3. refresh --run-program signs in with the current secret, finds no drift, and saves the current configuration", async () => {
+    const step = await stack.run("refresh", { runProgram: true });
+    assert.deepEqual(step.summary.changes, { ...none, same: 4 });
+    assert.deepEqual(signedInWith(step), [SECOND]);
+    assert.equal(saved(), SECOND);
+    held.check();
+    assertStateMatchesAccounts(step.state, env.emulator);
+  });
+
+  it("4. a plain refresh now signs in with the secret refresh --run-program saved", async () => {
+    const step = await stack.run("refresh");
+    assert.deepEqual(step.summary.changes, { ...none, same: 4 });
+    assert.deepEqual(signedInWith(step), [SECOND]);
+  });
+
+  it("5. after another rotation, destroy deletes the three retained resources and fails where it must call WeChat", async () => {
+    rotate(THIRD);
+    const step = await stack.run("destroy", { fails: true });
+    assert.deepEqual(signedInWith(step), [SECOND], "the saved secret");
+    assert.deepEqual(step.summary.changes, { ...none, delete: 3 });
+    assert.deepEqual(stepsOf(step), ["delete location-report", "delete message-push", "delete voice-recognize"]);
+    const failed = step.summary.failed.filter((f) => f.urn);
+    assert.deepEqual(
+      failed.map((f) => f.urn),
+      urns(step, [OPTION("customer-service")]),
+    );
+    assert.match(failed[0].message, /errcode 40125 /);
+    assert.deepEqual(wechatResources(step.state).map(nameOf), ["customer-service"], "what was not restored stays in the state");
+    assert.equal(step.counts.set, 0);
+    held.check();
+  });
+
+  it("6. destroy --run-program signs in with the current secret and restores customer_service", async () => {
+    const step = await stack.run("destroy", { runProgram: true });
+    // The CLI reports the program's four registrations as unchanged, beside the one delete.
+    assert.deepEqual(step.summary.changes, { ...none, delete: 1, same: 4 });
+    assert.deepEqual(stepsOf(step), ["delete customer-service"]);
+    assert.deepEqual(signedInWith(step), [THIRD]);
+    assert.deepEqual(setsOf(step, SET_OPTION), [[A, { option_name: "customer_service", option_value: "1" }]]);
+    held.options(A, { customer_service: "1" }).check();
+    assert.deepEqual(step.state?.resources ?? [], []);
+  });
+});
