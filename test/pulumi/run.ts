@@ -285,7 +285,10 @@ export function summarizeEvents(events: EngineEvent[], command: EngineOptions["c
       }
     }
     const diagnostic = event.diagnosticEvent;
-    if (diagnostic?.severity === "error" && diagnostic.urn) failed.push({ urn: diagnostic.urn, message: diagnostic.message.trim() });
+    if (diagnostic?.severity !== "error" || !diagnostic.urn) continue;
+    // One failure is one entry: `refresh --run-program` emits the same error of a resource twice (3.248).
+    const failure = { urn: diagnostic.urn, message: diagnostic.message.trim() };
+    if (!failed.some((known) => known.urn === failure.urn && known.message === failure.message)) failed.push(failure);
   }
   return { changes, steps, failed, outputs };
 }
