@@ -19,7 +19,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { AuthorizerOptions, CallbackConfigData, WeChatEmulator } from "./emulator/server";
-import { Command } from "./harness";
+import { Command, ResourceState } from "./harness";
 import { ExpectedAccounts, assertStateMatchesAccounts, rule, sectionsOf } from "./support/accounts";
 import {
   Authorized,
@@ -48,6 +48,14 @@ import {
 const STEP_TIMEOUT = 120_000;
 const A = DEMO_CREDENTIALS.appId;
 const none = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+/** The options every program here declares for the demo account: location reports and speech on, one inbox. */
+const DEMO_OPTIONS = { location_report: "1", voice_recognize: "1", customer_service: "0" };
+
+/** A set_authorizer_option call as [appId, body]. */
+const optionSet = (appId: string, optionName: string, optionValue: string) => [
+  appId,
+  { option_name: optionName, option_value: optionValue },
+];
 
 /** The calls of one set endpoint a step must make, and no other set: the endpoint, and each call as [appId, body]. */
 type Sets = [path: string, calls: unknown[][]];
@@ -114,6 +122,54 @@ async function unchanged(stack: LifecycleStack, held: ExpectedAccounts, n: numbe
   assert.deepEqual(savedConfig(records), { ...stack.config, ...options?.config, ...stack.secrets }, "the state saves this up's config");
 }
 
+/**
+ * A stack of the fixture program for the calling describe, run as the demo platform acting for the demo account and
+ * `fleet` more: `setUp` sets what the accounts hold before the program (and the first declaration), and every run
+ * declares `spec()` (the program's resources) unless a step declares another. Its first step is the preview of
+ * the stack's `resources` creates.
+ */
+function useFixture(
+  options: { stack: string; fleet: number; resources: number; spec: () => object },
+  setUp: (env: EmulatorContext) => void,
+) {
+  const env = useEmulator({ fleet: options.fleet, per: "suite" });
+  const declare = (spec = options.spec()) => ({ config: { "wechat-settings:spec": JSON.stringify(spec) } });
+  const fixture = {
+    env,
+    stack: undefined as unknown as LifecycleStack,
+    held: undefined as unknown as ExpectedAccounts,
+    /** One checked step (see checkedRun) of the current declaration, or of `spec`. */
+    step: (command: Command, counts: Partial<typeof none>, outcome?: Outcome, spec?: object) =>
+      checkedRun(fixture.stack, fixture.held, command, counts, outcome, declare(spec)),
+    unchanged: (n: number) => unchanged(fixture.stack, fixture.held, n, declare()),
+    /** An up after an edit of `name`'s identity: one replace; the state holds the new id, and no old half. */
+    async replaced(name: string, id: string, outcome: Outcome): Promise<ResourceState> {
+      const up = await fixture.step("up", { replace: 1, same: options.resources - 1 }, { steps: [`replace ${name}`], ...outcome });
+      assert.equal(wechatResources(up.state).length, options.resources, "the old half is gone from the state");
+      const resource = resourceNamed(up.state, name);
+      assert.equal(resource.id, id);
+      return resource;
+    },
+    /** An up of `n` resources after a change of `name`'s deleteBehavior alone: the state takes it, WeChat hears nothing. */
+    async deleteBehaviorOnly(name: string, deleteBehavior: string, n: number): Promise<void> {
+      const up = await fixture.step("up", { update: 1, same: n - 1 }, { steps: [`update ${name}`] });
+      assert.equal(up.counts.total, 0);
+      assert.equal(resourceNamed(up.state, name).outputs.deleteBehavior, deleteBehavior);
+    },
+  };
+  before(() => {
+    setUp(env);
+    fixture.held = new ExpectedAccounts(env.emulator);
+    const credentials = platformCredentials(env.baseUrl, [DEMO_AUTHORIZED, ...env.fleet]);
+    const cwd = path.join(ROOT, "test", "fixtures", "settings");
+    fixture.stack = new LifecycleStack({ emulator: env.emulator, cwd, stack: options.stack, ...credentials });
+  });
+  after(() => fixture.stack?.dispose());
+  it(`1. preview shows ${options.resources} creates, calls no API and writes no resource to state`, () =>
+    previewCreates(fixture.stack, fixture.held, options.resources, declare()));
+  return fixture;
+}
+
 // =====================================================================================================================
 // The fixture program: AuthorizerOption
 // =====================================================================================================================
@@ -130,24 +186,16 @@ interface OptionSpec {
 describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credentials)", function () {
   this.timeout(STEP_TIMEOUT);
   stepsInOrder();
-  const env = useEmulator({ fleet: 2, per: "suite" });
-  let stack: LifecycleStack;
-  let held: ExpectedAccounts;
   let B: string;
   let C: string;
   let options: OptionSpec[];
-  const spec = () => ({ config: { "wechat-settings:spec": JSON.stringify({ options }) } });
-  const step = (command: Command, counts: Partial<typeof none>, outcome?: Outcome) =>
-    checkedRun(stack, held, command, counts, outcome, spec());
   const option = (name: string) => options.find((candidate) => candidate.name === name)!;
-
-  before(() => {
+  const fixture = useFixture({ stack: "options", fleet: 2, resources: 5, spec: () => ({ options }) }, (env) => {
     [B, C] = env.fleet.map((account) => account.appId);
     // What the accounts held before the program: restore must put these back.
     env.emulator.setOption(A, "customer_service", "1");
     env.emulator.setOption(B, "location_report", "2");
     env.emulator.setOption(C, "location_report", "2");
-    held = new ExpectedAccounts(env.emulator);
     options = [
       { name: "loc", authorizerAppId: A, optionName: "location_report", optionValue: 1 }, // retain, by default
       { name: "voice", authorizerAppId: A, optionName: "voice_recognize", optionValue: 1, deleteBehavior: "retain" },
@@ -155,24 +203,16 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
       { name: "rename", authorizerAppId: C, optionName: "voice_recognize", optionValue: 1, deleteBehavior: "reset" },
       { name: "move", authorizerAppId: B, optionName: "location_report", optionValue: "1", deleteBehavior: "restore" },
     ];
-    stack = fixtureStack(env, "options");
   });
-  after(() => stack?.dispose());
-
-  it("1. preview shows five creates, calls no API and writes no resource to state", () => previewCreates(stack, held, 5, spec()));
+  const { env, step } = fixture;
 
   it("2. up takes the five options over: the accounts hold exactly the declared values", async () => {
-    const up = await step(
-      "up",
-      { create: 5 },
-      {
-        holds: {
-          [A]: { options: { location_report: "1", voice_recognize: "1", customer_service: "0" } },
-          [B]: { options: { location_report: "1" } },
-          [C]: { options: { voice_recognize: "1" } },
-        },
-      },
-    );
+    const holds = {
+      [A]: { options: DEMO_OPTIONS },
+      [B]: { options: { location_report: "1" } },
+      [C]: { options: { voice_recognize: "1" } },
+    };
+    const up = await step("up", { create: 5 }, { holds });
     // Read then set, once per option; one component token, and one token per account for the whole run.
     assert.deepEqual(up.counts, { set: 5, get: 5, token: 4, total: 14 });
     const previous = Object.fromEntries(wechatResources(up.state).map((r) => [nameOf(r), r.outputs.previousValue]));
@@ -188,7 +228,7 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
     });
   });
 
-  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => unchanged(stack, held, 5, spec()));
+  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => fixture.unchanged(5));
 
   it("4. editing optionValue updates in place with exactly one set of that option", async () => {
     option("loc").optionValue = 2;
@@ -197,7 +237,7 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
       { update: 1, same: 4 },
       {
         steps: ["update loc"],
-        sets: [SET_OPTION, [[A, { option_name: "location_report", option_value: "2" }]]],
+        sets: [SET_OPTION, [optionSet(A, "location_report", "2")]],
         holds: { [A]: { options: { location_report: "2" } } },
       },
     );
@@ -208,56 +248,28 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
 
   it("5a. editing optionName replaces: the new option is set, the old one reset per its deleteBehavior", async () => {
     option("rename").optionName = "customer_service";
-    const up = await step(
-      "up",
-      { replace: 1, same: 4 },
-      {
-        steps: ["replace rename"],
-        // Create before delete: the new option first, then the old one's reset.
-        sets: [
-          SET_OPTION,
-          [
-            [C, { option_name: "customer_service", option_value: "1" }],
-            [C, { option_name: "voice_recognize", option_value: "0" }],
-          ],
-        ],
-        holds: { [C]: { options: { voice_recognize: "0", customer_service: "1" } } },
-      },
-    );
-    const rename = resourceNamed(up.state, "rename");
-    assert.equal(rename.id, `${C}/customer_service`);
+    // Create before delete: the new option first, then the old one's reset.
+    const sets: Sets = [SET_OPTION, [optionSet(C, "customer_service", "1"), optionSet(C, "voice_recognize", "0")]];
+    const rename = await fixture.replaced("rename", `${C}/customer_service`, {
+      sets,
+      holds: { [C]: { options: { voice_recognize: "0", customer_service: "1" } } },
+    });
     assert.equal(rename.outputs.previousValue, "0");
-    assert.equal(wechatResources(up.state).length, 5, "the old half is gone from the state");
   });
 
   it("5b. editing authorizerAppId replaces: the new account is set, the old one restored per its deleteBehavior", async () => {
     option("move").authorizerAppId = C;
-    const up = await step(
-      "up",
-      { replace: 1, same: 4 },
-      {
-        steps: ["replace move"],
-        sets: [
-          SET_OPTION,
-          [
-            [C, { option_name: "location_report", option_value: "1" }],
-            [B, { option_name: "location_report", option_value: "2" }],
-          ],
-        ],
-        holds: { [B]: { options: { location_report: "2" } }, [C]: { options: { location_report: "1" } } },
-      },
-    );
-    const move = resourceNamed(up.state, "move");
-    assert.equal(move.id, `${C}/location_report`);
+    const sets: Sets = [SET_OPTION, [optionSet(C, "location_report", "1"), optionSet(B, "location_report", "2")]];
+    const holds = { [B]: { options: { location_report: "2" } }, [C]: { options: { location_report: "1" } } };
+    const move = await fixture.replaced("move", `${C}/location_report`, { sets, holds });
     assert.equal(move.outputs.previousValue, "2", "previousValue is the new account's");
-    assert.equal(wechatResources(up.state).length, 5);
   });
 
   it("6. refresh after up finds no change", async () => {
     const refresh = await step("refresh", { same: 5 });
     // A and C are the accounts left (B lost its only resource in 5b): one component token, two authorizer tokens.
     assert.deepEqual(refresh.counts, { set: 0, get: 5, token: 3, total: 8 });
-    assert.deepEqual(stack.recorded(), refresh.recordedBefore);
+    assert.deepEqual(fixture.stack.recorded(), refresh.recordedBefore);
   });
 
   it("7a. an out-of-band change shows up on refresh as an update, and the state holds the drifted value", async () => {
@@ -274,7 +286,7 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
   });
 
   it("7b. the next up puts the declared value back", async () => {
-    const sets: Sets = [SET_OPTION, [[A, { option_name: "location_report", option_value: "2" }]]];
+    const sets: Sets = [SET_OPTION, [optionSet(A, "location_report", "2")]];
     await step("up", { update: 1, same: 4 }, { sets, holds: { [A]: { options: { location_report: "2" } } } });
   });
 
@@ -290,11 +302,9 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
     assert.deepEqual(wechatResources(up.state).map(nameOf).sort(), ["cs", "loc", "voice"]);
   });
 
-  it("8b. changing only deleteBehavior updates the state and calls no API", async () => {
+  it("8b. changing only deleteBehavior updates the state and calls no API", () => {
     option("voice").deleteBehavior = "reset";
-    const up = await step("up", { update: 1, same: 2 }, { steps: ["update voice"] });
-    assert.equal(up.counts.total, 0);
-    assert.equal(resourceNamed(up.state, "voice").outputs.deleteBehavior, "reset");
+    return fixture.deleteBehaviorOnly("voice", "reset", 3);
   });
 
   it("8c. renaming a resource with an alias keeps it: nothing changes, nothing is called", async () => {
@@ -314,10 +324,7 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
       { holds: { [A]: { options: { location_report: "2", voice_recognize: "0", customer_service: "1" } } } },
     );
     const sets = setsOf(destroy, SET_OPTION).sort(([, a], [, b]) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    assert.deepEqual(sets, [
-      [A, { option_name: "customer_service", option_value: "1" }],
-      [A, { option_name: "voice_recognize", option_value: "0" }],
-    ]);
+    assert.deepEqual(sets, [optionSet(A, "customer_service", "1"), optionSet(A, "voice_recognize", "0")]);
     assert.equal(destroy.counts.get, 0, "delete acts on the state, it reads nothing");
     assert.deepEqual(destroy.state?.resources ?? [], []);
   });
@@ -341,17 +348,11 @@ interface CallbackConfigSpec {
 describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credentials)", function () {
   this.timeout(STEP_TIMEOUT);
   stepsInOrder();
-  const env = useEmulator({ fleet: 4, per: "suite" });
-  let stack: LifecycleStack;
-  let held: ExpectedAccounts;
   let B: string;
   let C: string;
   let D: string;
   let E: string;
   let configs: CallbackConfigSpec[];
-  const spec = (callbackConfigs = configs) => ({ config: { "wechat-settings:spec": JSON.stringify({ callbackConfigs }) } });
-  const step = (command: Command, counts: Partial<typeof none>, outcome?: Outcome) =>
-    checkedRun(stack, held, command, counts, outcome, spec());
   const config = (name: string) => configs.find((candidate) => candidate.name === name)!;
   /** What A held before the program: `restore` must put exactly this back. */
   const legacyA: CallbackConfigData = {
@@ -374,11 +375,10 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
   const functionsB = (enable = true) => ({ enable, callbacks: [rule("image", "b-env", "onImage")] });
   const functionsE = (enable = true) => ({ enable, callbacks: [rule("voice", "e-env", "onVoice")] });
 
-  before(() => {
+  const fixture = useFixture({ stack: "callbacks", fleet: 4, resources: 4, spec: () => ({ callbackConfigs: configs }) }, (env) => {
     [B, C, D, E] = env.fleet.map((account) => account.appId);
     env.emulator.setCallbackConfig(A, legacyA);
     env.emulator.setCallbackConfig(B, { container_config: containerB });
-    held = new ExpectedAccounts(env.emulator);
     configs = [
       {
         name: "both",
@@ -408,25 +408,17 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
         deleteBehavior: "disable",
       },
     ];
-    stack = fixtureStack(env, "callbacks");
   });
-  after(() => stack?.dispose());
-
-  it("1. preview shows four creates, calls no API and writes no resource to state", () => previewCreates(stack, held, 4, spec()));
+  const { env, step } = fixture;
 
   it("2. up takes the managed sections over, sending only those sections", async () => {
-    const up = await step(
-      "up",
-      { create: 4 },
-      {
-        holds: {
-          [A]: { push: { function_config: functionsA(), container_config: containerA() } },
-          [B]: { push: { function_config: functionsB() } },
-          [C]: { push: { container_config: containerC } },
-          [E]: { push: { function_config: functionsE() } },
-        },
-      },
-    );
+    const holds = {
+      [A]: { push: { function_config: functionsA(), container_config: containerA() } },
+      [B]: { push: { function_config: functionsB() } },
+      [C]: { push: { container_config: containerC } },
+      [E]: { push: { function_config: functionsE() } },
+    };
+    const up = await step("up", { create: 4 }, { holds });
     const sent = Object.fromEntries(setsOf(up, SET_CALLBACK_CONFIG).map(([appId, body]) => [appId, Object.keys(body as object).sort()]));
     assert.deepEqual(sent, {
       [A]: ["container_config", "function_config"],
@@ -445,7 +437,7 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     assert.equal(resourceNamed(up.state, "both").id, `${A}/callback-config`);
   });
 
-  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => unchanged(stack, held, 4, spec()));
+  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => fixture.unchanged(4));
 
   it("4a. editing a callback's functionName updates in place, sending only function_config", async () => {
     config("both").functionConfig!.callbacks[0].functionName = "onEnterV2";
@@ -472,38 +464,22 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
       ...c,
       functionConfig: { ...c.functionConfig!, callbacks: [...c.functionConfig!.callbacks].reverse() },
     });
-    const preview = await checkedRun(
-      stack,
-      held,
-      "preview",
-      { same: 4 },
-      {},
-      spec(configs.map((c) => (c.name === "both" ? reverse(c) : c))),
-    );
+    const preview = await step("preview", { same: 4 }, {}, { callbackConfigs: configs.map((c) => (c.name === "both" ? reverse(c) : c)) });
     assert.equal(preview.counts.total, 0);
   });
 
   it("5. editing authorizerAppId replaces: the new account gets the section, the old one is retained", async () => {
     config("move").authorizerAppId = D;
-    const up = await step(
-      "up",
-      { replace: 1, same: 3 },
-      // C keeps what the resource set there (retain); D now holds it too.
-      {
-        steps: ["replace move"],
-        sets: [SET_CALLBACK_CONFIG, [[D, { container_config: containerC }]]],
-        holds: { [D]: { push: { container_config: containerC } } },
-      },
-    );
-    assert.equal(resourceNamed(up.state, "move").id, `${D}/callback-config`);
-    assert.equal(wechatResources(up.state).length, 4, "the old half is gone from the state");
+    // C keeps what the resource set there (retain); D now holds it too.
+    const sets: Sets = [SET_CALLBACK_CONFIG, [[D, { container_config: containerC }]]];
+    await fixture.replaced("move", `${D}/callback-config`, { sets, holds: { [D]: { push: { container_config: containerC } } } });
   });
 
   it("6. refresh after up finds no change", async () => {
     const refresh = await step("refresh", { same: 4 });
     assert.equal(refresh.counts.set, 0);
     assert.equal(refresh.counts.get, 4);
-    assert.deepEqual(stack.recorded(), refresh.recordedBefore);
+    assert.deepEqual(fixture.stack.recorded(), refresh.recordedBefore);
   });
 
   it("7a. an out-of-band change shows up on refresh; a change to an unmanaged section does not", async () => {
@@ -537,11 +513,9 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     assert.deepEqual(wechatResources(up.state).map(nameOf).sort(), ["both", "fnOnly", "move"]);
   });
 
-  it("8b. changing only deleteBehavior updates the state and calls no API", async () => {
+  it("8b. changing only deleteBehavior updates the state and calls no API", () => {
     config("fnOnly").deleteBehavior = "disable";
-    const up = await step("up", { update: 1, same: 2 }, { steps: ["update fnOnly"] });
-    assert.equal(up.counts.total, 0);
-    assert.equal(resourceNamed(up.state, "fnOnly").outputs.deleteBehavior, "disable");
+    return fixture.deleteBehaviorOnly("fnOnly", "disable", 3);
   });
 
   it("9. destroy restores A, disables B's functions, retains D, and leaves no resource in the state", async () => {
@@ -555,12 +529,6 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     assert.deepEqual(destroy.state?.resources ?? [], []);
   });
 });
-
-/** A stack of the fixture program, as the demo platform acting for the demo account and the suite's fleet. */
-function fixtureStack(env: EmulatorContext, name: string): LifecycleStack {
-  const credentials = platformCredentials(env.baseUrl, [DEMO_AUTHORIZED, ...env.fleet]);
-  return new LifecycleStack({ emulator: env.emulator, cwd: path.join(ROOT, "test", "fixtures", "settings"), stack: name, ...credentials });
-}
 
 // =====================================================================================================================
 // The examples: one table, a row per example, run through the same steps
@@ -606,12 +574,7 @@ const quickstart: ExampleRow = {
   declares: { options: 3, callbackConfigs: 1 },
   up: {
     title: "the declared options and push configuration",
-    holds: {
-      [A]: {
-        options: { location_report: "1", voice_recognize: "1", customer_service: "0" },
-        push: quickstartPush("prod-6gni9ity244a6ea3"),
-      },
-    },
+    holds: { [A]: { options: DEMO_OPTIONS, push: quickstartPush("prod-6gni9ity244a6ea3") } },
     outputs: { locationReport: "1", locationBefore: "0", pushConfigId: `${A}/callback-config` },
     // One stable_token for the account, shared by both resource types.
     tokens: 1,
@@ -631,14 +594,14 @@ const quickstart: ExampleRow = {
     check: (step) => assert.equal(resourceNamed(step.state, "voice-recognize").outputs.optionValue, "0"),
     restore: {
       steps: ["update voice-recognize"],
-      sets: [SET_OPTION, [[A, { option_name: "voice_recognize", option_value: "1" }]]],
+      sets: [SET_OPTION, [optionSet(A, "voice_recognize", "1")]],
       holds: { [A]: { options: { voice_recognize: "1" } } },
     },
   },
   destroy: {
     // location-report, voice-recognize and message-push are retained; customer-service goes back to "1".
     title: "destroy retains what is retain and restores customer_service, leaving no resource in the state",
-    sets: [SET_OPTION, [[A, { option_name: "customer_service", option_value: "1" }]]],
+    sets: [SET_OPTION, [optionSet(A, "customer_service", "1")]],
     holds: { [A]: { options: { customer_service: "1" } } },
   },
 };
@@ -670,10 +633,7 @@ const platformFleet: ExampleRow = {
   up: {
     title: "every account's settings",
     holds: {
-      [A]: {
-        options: { location_report: "1", voice_recognize: "1", customer_service: "0" },
-        push: { function_config: fleetPush("prod-env") },
-      },
+      [A]: { options: DEMO_OPTIONS, push: { function_config: fleetPush("prod-env") } },
       [F1]: { options: { location_report: "2" }, push: { function_config: fleetPush("f1-env") } },
       [F2]: { options: { voice_recognize: "1", customer_service: "1" } },
     },
@@ -697,7 +657,7 @@ const platformFleet: ExampleRow = {
       declareFleetAccounts(stack);
     },
     steps: [`update ${F1}-location_report`],
-    sets: [SET_OPTION, [[F1, { option_name: "location_report", option_value: "1" }]]],
+    sets: [SET_OPTION, [optionSet(F1, "location_report", "1")]],
     holds: { [F1]: { options: { location_report: "1" } } },
   },
   drift: {
@@ -970,7 +930,7 @@ describe("lifecycle: refresh and destroy sign in with the configuration saved at
     assert.deepEqual(step.summary.changes, { ...none, delete: 1, same: 4 });
     assert.deepEqual(stepsOf(step), ["delete customer-service"]);
     assert.deepEqual(signedInWith(step), [THIRD]);
-    assert.deepEqual(setsOf(step, SET_OPTION), [[A, { option_name: "customer_service", option_value: "1" }]]);
+    assert.deepEqual(setsOf(step, SET_OPTION), [optionSet(A, "customer_service", "1")]);
     held.options(A, { customer_service: "1" }).check();
     assert.deepEqual(step.state?.resources ?? [], []);
   });
