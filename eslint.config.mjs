@@ -21,6 +21,7 @@ const nodeGlobals = Object.fromEntries(
     "clearInterval",
     "setImmediate",
     "URL",
+    "fetch",
   ].map((name) => [name, "readonly"]),
 );
 

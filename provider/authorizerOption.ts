@@ -6,54 +6,40 @@
  * Pulumi's dynamic-provider host calls them. This module's exports are the provider object itself (see sdk/).
  */
 import { z } from "zod";
-import { ConfigSource } from "./config";
-import { WeChatApiError } from "./errors";
+import { API } from "./api";
+import { mayHaveApplied } from "./client";
+import { Context, dynamicProvider } from "./context";
 import {
   CheckResult,
   CreateResult,
   DiffResult,
   PartialFailure,
   ReadResult,
+  Same,
   UpdateResult,
+  accountFailures,
   authorizerAppId,
+  claimFailures,
   checkWith,
   diffProperties,
+  expected,
 } from "./resource";
-import { configureSession, session } from "./session";
-
-/** The option values WeChat accepts, per option (the API's strings). */
-export const OPTION_VALUES = {
-  /** Geographic location reporting: 0 none, 1 when a session is entered, 2 every 5 seconds. */
-  location_report: ["0", "1", "2"],
-  /** Speech recognition: 0 off, 1 on. */
-  voice_recognize: ["0", "1"],
-  /** Multi-customer service: 0 off, 1 on. */
-  customer_service: ["0", "1"],
-} as const;
-
-export type OptionName = keyof typeof OPTION_VALUES;
+import { AuthorizerOptionArgs, OPTION_VALUES, OptionName, AuthorizerOptionOutputs as PublicOutputs } from "./types";
 
 const OPTION_NAMES = Object.keys(OPTION_VALUES) as [OptionName, ...OptionName[]];
 
-/** The inputs of an AuthorizerOption; `z.input` of it is the SDK's argument type, `z.output` what state holds. */
+/** The inputs of an AuthorizerOption; types.ts gives the same shape without zod, and is checked against it below. */
 export const AuthorizerOptionInputs = z
   .object({
-    /** The authorized account (wx followed by 16 lowercase hex characters). Changing it replaces the resource. */
     authorizerAppId,
-    /** Which option: `location_report`, `voice_recognize` or `customer_service`. Changing it replaces the resource. */
-    optionName: z.enum(OPTION_NAMES, { error: `optionName is required: one of ${OPTION_NAMES.join(", ")}` }),
+    optionName: z.enum(OPTION_NAMES, { error: expected(`one of ${OPTION_NAMES.join(", ")}`) }),
+    optionValue: z.union([z.string(), z.number()], { error: expected("a number or a numeric string, e.g. 1") }).transform(String),
+    deleteBehavior: z.enum(["retain", "reset", "restore"], { error: expected('one of "retain", "reset", "restore"') }).default("retain"),
     /**
-     * The value, as a number or the API's string: `location_report` 0 (off), 1 (on entering a session),
-     * 2 (every 5 seconds); `voice_recognize` and `customer_service` 0 (off) or 1 (on). Stored as the API's string.
+     * Set by the SDK class, never by a program: "" that is secret exactly when `optionValue` is, so that Pulumi
+     * marks the output of the same name (the value read from the account) secret too.
      */
-    optionValue: z
-      .union([z.string(), z.number()], { error: "optionValue is required: a number or numeric string, e.g. 1" })
-      .transform(String),
-    /**
-     * What `pulumi destroy` (or removing the resource) does to the account: `retain` leaves the value as it is
-     * (default), `reset` sets it to 0, `restore` puts back the value the account had before this resource took over.
-     */
-    deleteBehavior: z.enum(["retain", "reset", "restore"]).default("retain"),
+    previousValue: z.literal("").optional(),
   })
   .strict()
   .superRefine((inputs, context) => {
@@ -62,52 +48,56 @@ export const AuthorizerOptionInputs = z
       context.addIssue({
         code: "custom",
         path: ["optionValue"],
-        message: `${JSON.stringify(inputs.optionValue)} is not a value of ${inputs.optionName}: use one of ${allowed.join(", ")}`,
+        message: `is not a value of ${inputs.optionName}: use one of ${allowed.join(", ")}`,
       });
     }
   });
 
-/** What a program passes (numbers allowed, deleteBehavior optional). */
-export type AuthorizerOptionInputs = z.input<typeof AuthorizerOptionInputs>;
 /** The inputs as check normalizes them and state stores them. */
 export type AuthorizerOptionState = z.output<typeof AuthorizerOptionInputs>;
 /** The resource's outputs: the normalized inputs and the value the account held before the resource took over. */
-export interface AuthorizerOptionOutputs extends AuthorizerOptionState {
+export interface AuthorizerOptionOutputs extends Omit<AuthorizerOptionState, "previousValue"> {
   /** The option's value before this resource first set it; `restore` puts it back on delete. */
   readonly previousValue: string;
 }
 
+// The public types (types.ts, free of zod) must be exactly what the schema accepts and state holds.
+const inputsMatch: Same<Omit<z.input<typeof AuthorizerOptionInputs>, "previousValue">, AuthorizerOptionArgs> = true;
+const outputsMatch: Same<AuthorizerOptionOutputs, PublicOutputs> = true;
+void [inputsMatch, outputsMatch];
+
 /** Reads an option's current value (`get_authorizer_option`). */
-export async function getAuthorizerOption(appId: string, optionName: OptionName): Promise<string> {
-  const answer = await session().call(appId, "get_authorizer_option", "/cgi-bin/component/get_authorizer_option", {
-    option_name: optionName,
-  });
-  if (answer.option_value === undefined) {
-    throw new WeChatApiError({ api: "get_authorizer_option", appId }, -1000, "answer carried no option_value");
-  }
-  return String(answer.option_value);
+async function getOption(context: Context, appId: string, optionName: OptionName): Promise<string> {
+  const answer = await context.call(appId, API.getAuthorizerOption, { option_name: optionName });
+  return answer.option_value;
 }
 
 /** Sets an option's value (`set_authorizer_option`). */
-export async function setAuthorizerOption(appId: string, optionName: OptionName, optionValue: string): Promise<void> {
-  await session().call(appId, "set_authorizer_option", "/cgi-bin/component/set_authorizer_option", {
-    option_name: optionName,
-    option_value: optionValue,
-  });
+async function setOption(context: Context, appId: string, optionName: OptionName, optionValue: string): Promise<void> {
+  await context.call(appId, API.setAuthorizerOption, { option_name: optionName, option_value: optionValue });
 }
 
-const idOf = (inputs: AuthorizerOptionState) => `${inputs.authorizerAppId}/${inputs.optionName}`;
-
-/** Pulumi hands over the stack configuration (credentials, API URL, limits); nothing is called yet. */
-export async function configure(request: { config?: ConfigSource }): Promise<void> {
-  configureSession(request.config);
+/**
+ * What the account holds after a set whose answer was lost (it may have been applied): read back, or undefined when
+ * even that read fails, so that state claims nothing and the next `pulumi up` sends the value again.
+ */
+function readBack(context: Context, inputs: AuthorizerOptionState): Promise<string | undefined> {
+  return getOption(context, inputs.authorizerAppId, inputs.optionName).catch(() => undefined);
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<AuthorizerOptionState>> {
-  return checkWith(AuthorizerOptionInputs, news);
+const idOf = (inputs: Pick<AuthorizerOptionState, "authorizerAppId" | "optionName">) => `${inputs.authorizerAppId}/${inputs.optionName}`;
+
+function checkOption(news: Record<string, unknown>, context: Context): CheckResult<AuthorizerOptionState> {
+  const checked = checkWith(AuthorizerOptionInputs, news);
+  if (!checked.inputs) return checked;
+  const failures = [
+    ...accountFailures(checked.inputs.authorizerAppId, context.config.credentials),
+    ...claimFailures(context.claims, idOf(checked.inputs), checked.inputs, "optionName"),
+  ];
+  return failures.length ? { failures } : checked;
 }
 
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {
+function diffOption(_id: string, olds: AuthorizerOptionOutputs, news: AuthorizerOptionState): DiffResult {
   return diffProperties<AuthorizerOptionState>(olds, news, {
     identity: ["authorizerAppId", "optionName"],
     mutable: ["optionValue", "deleteBehavior"],
@@ -118,48 +108,72 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
  * Takes the option over: the option always exists on the account, so create reads its value (kept as
  * `previousValue` for `restore`) and sets the declared one, skipping the set when they already agree.
  */
-export async function create(inputs: AuthorizerOptionState): Promise<CreateResult<AuthorizerOptionOutputs>> {
+async function createOption(context: Context, inputs: AuthorizerOptionState): Promise<CreateResult<AuthorizerOptionOutputs>> {
   const id = idOf(inputs);
-  session().claimed.add(id);
-  const previousValue = await getAuthorizerOption(inputs.authorizerAppId, inputs.optionName);
-  if (previousValue !== inputs.optionValue) {
-    try {
-      await setAuthorizerOption(inputs.authorizerAppId, inputs.optionName, inputs.optionValue);
-    } catch (error) {
-      // Keep the resource, with the value the account still holds: `previousValue` survives for `restore`, and
-      // the next `pulumi up` sees the difference and sets the value again.
-      throw new PartialFailure(id, { ...inputs, optionValue: previousValue, previousValue }, error as Error);
-    }
+  const previousValue = await getOption(context, inputs.authorizerAppId, inputs.optionName);
+  const outs = { ...inputs, previousValue };
+  if (previousValue === inputs.optionValue) return { id, outs };
+  try {
+    await setOption(context, inputs.authorizerAppId, inputs.optionName, inputs.optionValue);
+  } catch (error) {
+    const held = mayHaveApplied(error) ? await readBack(context, inputs) : previousValue;
+    if (held === inputs.optionValue) return { id, outs };
+    // Keep the resource with what the account holds: `previousValue` survives for `restore`, and the next
+    // `pulumi up` sees the difference and sets the value again.
+    throw new PartialFailure(id, { ...outs, optionValue: held }, error as Error);
   }
-  return { id, outs: { ...inputs, previousValue } };
+  return { id, outs };
 }
 
 /** Refresh: what the account holds now. A difference from the declared value is drift, fixed by the next up. */
-export async function read(id: string, props: AuthorizerOptionOutputs): Promise<ReadResult<AuthorizerOptionOutputs>> {
-  const optionValue = await getAuthorizerOption(props.authorizerAppId, props.optionName);
+async function readOption(context: Context, id: string, props: AuthorizerOptionOutputs): Promise<ReadResult<AuthorizerOptionOutputs>> {
+  const optionValue = await getOption(context, props.authorizerAppId, props.optionName);
   return { id, props: { ...props, optionValue } };
 }
 
-export async function update(
+async function updateOption(
+  context: Context,
   id: string,
   olds: AuthorizerOptionOutputs,
   news: AuthorizerOptionState,
 ): Promise<UpdateResult<AuthorizerOptionOutputs>> {
-  session().claimed.add(id);
-  if (olds.optionValue !== news.optionValue) {
-    await setAuthorizerOption(news.authorizerAppId, news.optionName, news.optionValue);
+  const outs = { ...news, previousValue: olds.previousValue };
+  if (olds.optionValue === news.optionValue) return { outs };
+  try {
+    await setOption(context, news.authorizerAppId, news.optionName, news.optionValue);
+  } catch (error) {
+    // A refused set leaves the account, and so the state, as it was; a lost answer records what is read back.
+    if (!mayHaveApplied(error)) throw error;
+    const held = await readBack(context, news);
+    if (held === news.optionValue) return { outs };
+    throw new PartialFailure(id, { ...outs, optionValue: held }, error as Error);
   }
-  return { outs: { ...news, previousValue: olds.previousValue } };
+  return { outs };
 }
 
 /**
  * Lets go of the option per `deleteBehavior`. Reset and restore always send the value, even when state says the
  * account holds it already: state may be older than the account (no refresh since an out-of-band change). An option
- * another resource took over in this deployment (a rename) is left to it.
+ * another resource manages in this deployment (a rename) is left to it.
  */
-async function deleteAuthorizerOption(id: string, props: AuthorizerOptionOutputs): Promise<void> {
-  if (session().claimed.has(id)) return;
+async function deleteOption(context: Context, id: string, props: AuthorizerOptionOutputs): Promise<void> {
+  if (context.claims.has(id)) return;
   const target = { retain: undefined, reset: "0", restore: props.previousValue }[props.deleteBehavior ?? "retain"];
-  if (target !== undefined) await setAuthorizerOption(props.authorizerAppId, props.optionName, target);
+  if (target !== undefined) await setOption(context, props.authorizerAppId, props.optionName, target);
 }
-export { deleteAuthorizerOption as delete };
+
+/** The operations, for `dynamicProvider` (index.ts builds providers with another transport from it). */
+export const definition = {
+  check: checkOption,
+  diff: diffOption,
+  create: createOption,
+  read: readOption,
+  update: updateOption,
+  delete: deleteOption,
+};
+
+// This module's exports are the provider object Pulumi's host calls (see sdk/handover.ts).
+const provider = dynamicProvider(definition);
+export const { configure, check, diff, create, read, update } = provider;
+const remove = provider.delete;
+export { remove as delete };

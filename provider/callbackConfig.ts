@@ -9,56 +9,62 @@
  * module's exports are the provider object itself (see sdk/).
  */
 import { z } from "zod";
-import { ConfigSource } from "./config";
-import { WeChatApiError } from "./errors";
+import { API, CallbackConfigBody, ContainerSection, FunctionSection, firstProblem } from "./api";
+import { mayHaveApplied } from "./client";
+import { Context, dynamicProvider } from "./context";
+import { WeChatAnswerError } from "./errors";
 import {
   CheckResult,
   CreateResult,
   DiffResult,
   PartialFailure,
   ReadResult,
+  Same,
   UpdateResult,
+  accountFailures,
   authorizerAppId,
+  claimFailures,
   checkWith,
   diffProperties,
+  expected,
   sameValue,
 } from "./resource";
-import { configureSession, session } from "./session";
+import type { CallbackConfigArgs, CallbackConfigOutputs as PublicOutputs, CallbackSections } from "./types";
 
 const MAX_CALLBACKS = 100;
 
 /** A CloudBase environment id, e.g. `test-env-6gni9ity244a6ea3`. */
-const envId = (property: string) =>
+const envId = () =>
   z
-    .string({ error: `${property} is required: the CloudBase environment id, e.g. prod-6gni9ity244a6ea3` })
-    .min(1, `${property} must not be empty: give the CloudBase environment id, e.g. prod-6gni9ity244a6ea3`)
-    .max(64, `${property} is longer than 64 characters: CloudBase environment ids are short, e.g. prod-6gni9ity244a6ea3`)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, `${property} must be a CloudBase environment id: letters, digits, "-" and "_"`);
+    .string({ error: expected("the CloudBase environment id, e.g. prod-6gni9ity244a6ea3") })
+    .min(1, "must not be empty: give the CloudBase environment id, e.g. prod-6gni9ity244a6ea3")
+    .max(64, "is longer than 64 characters: CloudBase environment ids are short, e.g. prod-6gni9ity244a6ea3")
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be a CloudBase environment id: letters, digits, "-" and "_"');
+
+const flag = () => z.boolean({ error: expected("true or false") }).default(true);
 
 /** One routing rule: messages of a type (and event) go to a cloud function. */
 const Callback = z
-  .object({
-    /** The message type, as WeChat names it: `text`, `image`, `miniprogrampage`, `event`, ... */
-    msgType: z
-      .string({ error: "msgType is required: the WeChat message type, e.g. text, image or event" })
-      .regex(/^[a-z_]{1,32}$/, "must be a WeChat message type in lowercase, e.g. text, image or event"),
-    /** For `msgType: "event"`, the event name (e.g. `user_enter_tempsession`); empty or left out otherwise. */
-    event: z
-      .string()
-      .max(64, "must be at most 64 characters")
-      .regex(/^[A-Za-z0-9_.]*$/, "must be a WeChat event name, e.g. user_enter_tempsession")
-      .default(""),
-    /** The CloudBase environment of the function. */
-    env: envId("env"),
-    /** The cloud function that receives the messages. */
-    functionName: z
-      .string({ error: "functionName is required: the cloud function's name" })
-      .min(1, "must not be empty: give the cloud function's name")
-      .max(60, "must be at most 60 characters (a CloudBase function name)")
-      .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a cloud function name: a letter, then letters, digits, - or _"),
-    /** Whether this rule is on. Default true. */
-    enable: z.boolean().default(true),
-  })
+  .object(
+    {
+      msgType: z
+        .string({ error: expected("a WeChat message type in lowercase, e.g. text, image or event") })
+        .regex(/^[a-z_]{1,32}$/, "must be a WeChat message type in lowercase, e.g. text, image or event"),
+      event: z
+        .string({ error: expected("a WeChat event name, e.g. user_enter_tempsession") })
+        .max(64, "must be at most 64 characters")
+        .regex(/^[A-Za-z0-9_.]*$/, "must be a WeChat event name, e.g. user_enter_tempsession")
+        .default(""),
+      env: envId(),
+      functionName: z
+        .string({ error: expected("the cloud function's name") })
+        .min(1, "must not be empty: give the cloud function's name")
+        .max(60, "must be at most 60 characters (a CloudBase function name)")
+        .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a cloud function name: a letter, then letters, digits, - or _"),
+      enable: flag(),
+    },
+    { error: expected("a callback rule: { msgType, event, env, functionName, enable }") },
+  )
   .strict()
   .superRefine((callback, context) => {
     if (callback.msgType === "event" && !callback.event) {
@@ -75,12 +81,16 @@ const Callback = z
 
 /** Cloud-function routing: the `function_config` section. */
 const FunctionConfig = z
-  .object({
-    /** Whether push to cloud functions is on. Default true. */
-    enable: z.boolean().default(true),
-    /** The routing rules; at most one per message type and event. */
-    callbacks: z.array(Callback).max(MAX_CALLBACKS, `at most ${MAX_CALLBACKS} callbacks`).default([]),
-  })
+  .object(
+    {
+      enable: flag(),
+      callbacks: z
+        .array(Callback, { error: expected("a list of callback rules") })
+        .max(MAX_CALLBACKS, `at most ${MAX_CALLBACKS} callbacks`)
+        .default([]),
+    },
+    { error: expected("an object: { enable, callbacks }") },
+  )
   .strict()
   .superRefine((section, context) => {
     const seen = new Map<string, number>();
@@ -100,35 +110,34 @@ const FunctionConfig = z
 
 /** Cloud-hosting routing: the `container_config` section. */
 const ContainerConfig = z
-  .object({
-    /** Whether push to the container is on. Default true. */
-    enable: z.boolean().default(true),
-    /** The CloudBase environment of the container service. */
-    qbaseEnv: envId("qbaseEnv"),
-    /** The path messages are posted to, starting with `/`, e.g. `/container-echo`. */
-    qbaseContainerPath: z
-      .string({ error: 'qbaseContainerPath is required: the path messages are posted to, e.g. "/container-echo"' })
-      .max(256, "must be at most 256 characters")
-      .regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces, e.g. "/container-echo"'),
-    /** The push format: 1 JSON, 2 XML. */
-    textMode: z.union([z.literal(1), z.literal(2)], { error: "must be 1 (JSON) or 2 (XML)" }),
-  })
+  .object(
+    {
+      enable: flag(),
+      qbaseEnv: envId(),
+      qbaseContainerPath: z
+        .string({ error: expected('the path messages are posted to, e.g. "/container-echo"') })
+        .max(256, "must be at most 256 characters")
+        .regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces, e.g. "/container-echo"'),
+      textMode: z.union([z.literal(1), z.literal(2)], { error: expected("1 (JSON) or 2 (XML)") }),
+    },
+    { error: expected("an object: { enable, qbaseEnv, qbaseContainerPath, textMode }") },
+  )
   .strict();
 
-/** The inputs of a CallbackConfig; `z.input` of it is the SDK's argument type, `z.output` what state holds. */
+/** The inputs of a CallbackConfig; types.ts gives the same shape without zod, and is checked against it below. */
 export const CallbackConfigInputs = z
   .object({
-    /** The authorized account (wx followed by 16 lowercase hex characters). Changing it replaces the resource. */
     authorizerAppId,
-    /** Routing to cloud functions. Left out: the account's function config is not managed (never sent). */
-    functionConfig: FunctionConfig.optional(),
-    /** Routing to a cloud-hosting container. Left out: the account's container config is not managed (never sent). */
-    containerConfig: ContainerConfig.optional(),
+    functionConfig: z.optional(FunctionConfig),
+    containerConfig: z.optional(ContainerConfig),
+    deleteBehavior: z
+      .enum(["retain", "disable", "restore"], { error: expected('one of "retain", "disable", "restore"') })
+      .default("retain"),
     /**
-     * What `pulumi destroy` (or removing the resource) does to the account: `retain` leaves it as it is (default),
-     * `disable` sends the managed sections with `enable: false`, `restore` puts back what the account had before.
+     * Set by the SDK class, never by a program: "" that is secret exactly when a managed section holds a secret, so
+     * that Pulumi marks the output of the same name (the sections read from the account) secret too.
      */
-    deleteBehavior: z.enum(["retain", "disable", "restore"]).default("retain"),
+    previousConfig: z.literal("").optional(),
   })
   .strict()
   .superRefine((inputs, context) => {
@@ -141,29 +150,25 @@ export const CallbackConfigInputs = z
     }
   });
 
-/** What a program passes. */
-export type CallbackConfigInputs = z.input<typeof CallbackConfigInputs>;
 /** The inputs as check normalizes them and state stores them. */
 export type CallbackConfigState = z.output<typeof CallbackConfigInputs>;
-export type FunctionConfig = z.output<typeof FunctionConfig>;
-export type ContainerConfig = z.output<typeof ContainerConfig>;
 type Sections = Pick<CallbackConfigState, "functionConfig" | "containerConfig">;
 /** The two sections, each managed only when the program declares it. */
 const SECTIONS = ["functionConfig", "containerConfig"] as const;
 /** The resource's outputs: the normalized inputs and what the account held before the resource took over. */
-export interface CallbackConfigOutputs extends CallbackConfigState {
+export interface CallbackConfigOutputs extends Omit<CallbackConfigState, "previousConfig"> {
   /** The managed sections as they were before this resource first set them; `restore` puts them back. */
   readonly previousConfig: Sections;
 }
 
-/** The API's shapes (snake_case sections, camelCase callbacks, as WeChat has it). */
-interface ApiCallbackConfig {
-  function_config?: { enable: boolean; callbacks: FunctionConfig["callbacks"] };
-  container_config?: { enable: boolean; qbase_env: string; qbase_container_path: string; text_mode: 1 | 2 };
-}
+// The public types (types.ts, free of zod) must be exactly what the schema accepts and state holds.
+const inputsMatch: Same<Omit<z.input<typeof CallbackConfigInputs>, "previousConfig">, CallbackConfigArgs> = true;
+const outputsMatch: Same<CallbackConfigOutputs, PublicOutputs> = true;
+const sectionsMatch: Same<Sections, CallbackSections> = true;
+void [inputsMatch, outputsMatch, sectionsMatch];
 
-function toApi(sections: Sections): ApiCallbackConfig {
-  const api: ApiCallbackConfig = {};
+function toApi(sections: Sections): CallbackConfigBody {
+  const api: CallbackConfigBody = {};
   if (sections.functionConfig) {
     const { enable, callbacks } = sections.functionConfig;
     api.function_config = {
@@ -178,56 +183,58 @@ function toApi(sections: Sections): ApiCallbackConfig {
   return api;
 }
 
-/** The account's sections in this package's shape, limited to the sections in `managed`. */
-function fromApi(api: ApiCallbackConfig, managed: Sections): Sections {
-  const sections: Sections = {};
+/**
+ * The account's sections in this package's shape, limited to the sections in `managed`. A managed section missing
+ * from the answer, or not in the documented shape, is an error: an empty stand-in would later be "restored" over
+ * the account's real configuration.
+ */
+function fromApi(appId: string, data: { function_config?: unknown; container_config?: unknown }, managed: Sections): Sections {
+  const parse = <T>(schema: z.ZodType<T>, value: unknown, name: string): T => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    throw new WeChatAnswerError({ api: API.getCallbackConfig.name, appId }, firstProblem(parsed.error, ["data", name]));
+  };
+  const sections: { -readonly [K in keyof Sections]: Sections[K] } = {};
   if (managed.functionConfig) {
-    const section = api.function_config;
+    const { enable, callbacks } = parse(FunctionSection, data.function_config, "function_config");
     sections.functionConfig = {
-      enable: Boolean(section?.enable),
-      callbacks: (section?.callbacks ?? []).map((callback) => ({
-        msgType: String(callback.msgType ?? ""),
-        event: String(callback.event ?? ""),
-        env: String(callback.env ?? ""),
-        functionName: String(callback.functionName ?? ""),
-        enable: Boolean(callback.enable),
-      })),
+      enable,
+      callbacks: callbacks.map(({ msgType, event, env, functionName, enable }) => ({ msgType, event, env, functionName, enable })),
     };
   }
   if (managed.containerConfig) {
-    const section = api.container_config;
+    const section = parse(ContainerSection, data.container_config, "container_config");
+    // WeChat documents 1 (JSON) and 2 (XML); anything else is kept as the default, 1.
+    const textMode = section.text_mode === 2 ? 2 : 1;
     sections.containerConfig = {
-      enable: Boolean(section?.enable),
-      qbaseEnv: String(section?.qbase_env ?? ""),
-      qbaseContainerPath: String(section?.qbase_container_path ?? ""),
-      textMode: section?.text_mode === 2 ? 2 : 1,
+      enable: section.enable,
+      qbaseEnv: section.qbase_env,
+      qbaseContainerPath: section.qbase_container_path,
+      textMode,
     };
   }
   return sections;
 }
 
 /** Reads the account's push configuration (`tcb/getcallbackconfig`), limited to the managed sections. */
-export async function getCallbackConfig(appId: string, managed: Sections): Promise<Sections> {
-  const answer = await session().call(appId, "getcallbackconfig", "/tcb/getcallbackconfig", {});
-  if (!answer.data || typeof answer.data !== "object") {
-    throw new WeChatApiError({ api: "getcallbackconfig", appId }, -1000, "answer carried no data");
-  }
-  return fromApi(answer.data as ApiCallbackConfig, managed);
+async function getSections(context: Context, appId: string, managed: Sections): Promise<Sections> {
+  const answer = await context.call(appId, API.getCallbackConfig, {});
+  return fromApi(appId, answer.data, managed);
 }
 
 /** Sends the given sections (`tcb/setcallbackconfig`); the sections left out stay as they are on the account. */
-export async function setCallbackConfig(appId: string, sections: Sections): Promise<void> {
+async function setSections(context: Context, appId: string, sections: Sections): Promise<void> {
   const body = toApi(sections);
   if (!body.function_config && !body.container_config) return;
-  await session().call(appId, "setcallbackconfig", "/tcb/setcallbackconfig", { ...body });
+  await context.call(appId, API.setCallbackConfig, body);
 }
 
 /** Callbacks compared as a set keyed by message type and event: their order carries no meaning for WeChat. */
 function canonical(name: string, value: unknown): unknown {
   if (name !== "functionConfig" || !value || typeof value !== "object") return value;
-  const section = value as FunctionConfig;
+  const section = value as NonNullable<Sections["functionConfig"]>;
   if (!Array.isArray(section.callbacks)) return value;
-  const key = (callback: FunctionConfig["callbacks"][number]) => `${callback.msgType}/${callback.event}`;
+  const key = (callback: (typeof section.callbacks)[number]) => `${callback.msgType}/${callback.event}`;
   return { ...section, callbacks: [...section.callbacks].sort((a, b) => key(a).localeCompare(key(b))) };
 }
 
@@ -240,18 +247,39 @@ function changedSections(current: Sections, wanted: Sections): Sections {
   return changed as Sections;
 }
 
+/**
+ * The managed sections after a set whose answer was lost (it may have been applied): read back; and, when even that
+ * read fails, the sections known before without those that were sent, so that state claims nothing about them and
+ * the next `pulumi up` sends them again.
+ */
+async function readBack(context: Context, appId: string, managed: Sections, before: Sections, sent: Sections): Promise<Sections> {
+  try {
+    return await getSections(context, appId, managed);
+  } catch {
+    const held: Record<string, unknown> = { ...before };
+    for (const name of SECTIONS) if (sent[name]) delete held[name];
+    return held as Sections;
+  }
+}
+
+/** The outputs of a resource that exists but did not finish: its sections are what the account holds. */
+function holding(outs: CallbackConfigOutputs, held: Sections): Record<string, unknown> {
+  return { ...outs, functionConfig: undefined, containerConfig: undefined, ...held };
+}
+
 const idOf = (appId: string) => `${appId}/callback-config`;
 
-/** Pulumi hands over the stack configuration (credentials, API URL, limits); nothing is called yet. */
-export async function configure(request: { config?: ConfigSource }): Promise<void> {
-  configureSession(request.config);
+function checkConfig(news: Record<string, unknown>, context: Context): CheckResult<CallbackConfigState> {
+  const checked = checkWith(CallbackConfigInputs, news);
+  if (!checked.inputs) return checked;
+  const failures = [
+    ...accountFailures(checked.inputs.authorizerAppId, context.config.credentials),
+    ...claimFailures(context.claims, idOf(checked.inputs.authorizerAppId), checked.inputs, "authorizerAppId"),
+  ];
+  return failures.length ? { failures } : checked;
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<CallbackConfigState>> {
-  return checkWith(CallbackConfigInputs, news);
-}
-
-export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {
+function diffConfig(_id: string, olds: CallbackConfigOutputs, news: CallbackConfigState): DiffResult {
   return diffProperties<CallbackConfigState>(
     olds,
     news,
@@ -264,23 +292,30 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
  * Takes the managed sections over: reads them (kept as `previousConfig` for `restore`), then sends the sections
  * that differ from what is declared, and nothing when the account already agrees.
  */
-export async function create(inputs: CallbackConfigState): Promise<CreateResult<CallbackConfigOutputs>> {
+async function createConfig(context: Context, inputs: CallbackConfigState): Promise<CreateResult<CallbackConfigOutputs>> {
   const id = idOf(inputs.authorizerAppId);
-  session().claimed.add(id);
-  const previousConfig = await getCallbackConfig(inputs.authorizerAppId, inputs);
+  const previousConfig = await getSections(context, inputs.authorizerAppId, inputs);
+  const outs = { ...inputs, previousConfig };
+  const changed = changedSections(previousConfig, inputs);
   try {
-    await setCallbackConfig(inputs.authorizerAppId, changedSections(previousConfig, inputs));
+    await setSections(context, inputs.authorizerAppId, changed);
   } catch (error) {
-    // Keep the resource with what the account still holds, so `previousConfig` survives for `restore` and the
-    // next `pulumi up` sends the declared sections again.
-    throw new PartialFailure(id, { ...inputs, ...previousConfig, previousConfig }, error as Error);
+    const held = mayHaveApplied(error) ? await readBack(context, inputs.authorizerAppId, inputs, previousConfig, changed) : previousConfig;
+    if (Object.keys(changedSections(held, inputs)).length === 0) return { id, outs };
+    // Keep the resource with what the account holds, so `previousConfig` survives for `restore` and the next
+    // `pulumi up` sends the declared sections again.
+    throw new PartialFailure(id, holding(outs, held), error as Error);
   }
-  return { id, outs: { ...inputs, previousConfig } };
+  return { id, outs };
 }
 
 /** Refresh: the managed sections as the account holds them now; differences are drift, fixed by the next up. */
-export async function read(id: string, props: CallbackConfigOutputs): Promise<ReadResult<CallbackConfigOutputs>> {
-  const current = await getCallbackConfig(props.authorizerAppId, props);
+async function readConfig(context: Context, id: string, props: CallbackConfigOutputs): Promise<ReadResult<CallbackConfigOutputs>> {
+  const managed = {
+    functionConfig: props.functionConfig ?? props.previousConfig?.functionConfig,
+    containerConfig: props.containerConfig ?? props.previousConfig?.containerConfig,
+  };
+  const current = await getSections(context, props.authorizerAppId, managed);
   return { id, props: { ...props, ...current } };
 }
 
@@ -288,12 +323,12 @@ export async function read(id: string, props: CallbackConfigOutputs): Promise<Re
  * Sends only the sections that changed. A section the program starts managing is read first, so that `restore`
  * can put it back too; a section it stops managing is left as it is on the account and forgotten.
  */
-export async function update(
+async function updateConfig(
+  context: Context,
   id: string,
   olds: CallbackConfigOutputs,
   news: CallbackConfigState,
 ): Promise<UpdateResult<CallbackConfigOutputs>> {
-  session().claimed.add(id);
   const previousConfig: Record<string, unknown> = {};
   const newlyManaged: Record<string, unknown> = {};
   for (const name of SECTIONS) {
@@ -301,33 +336,54 @@ export async function update(
     if (olds.previousConfig?.[name]) previousConfig[name] = olds.previousConfig[name];
     else newlyManaged[name] = news[name];
   }
-  const read = Object.keys(newlyManaged).length ? await getCallbackConfig(news.authorizerAppId, newlyManaged) : {};
-  Object.assign(previousConfig, read);
-  const current = { functionConfig: olds.functionConfig, containerConfig: olds.containerConfig, ...read };
-  await setCallbackConfig(news.authorizerAppId, changedSections(current, news));
-  return { outs: { ...news, previousConfig: previousConfig as Sections } };
+  const found = Object.keys(newlyManaged).length ? await getSections(context, news.authorizerAppId, newlyManaged) : {};
+  Object.assign(previousConfig, found);
+  const outs = { ...news, previousConfig: previousConfig as Sections };
+  const current: Sections = { functionConfig: olds.functionConfig, containerConfig: olds.containerConfig, ...found };
+  const changed = changedSections(current, news);
+  try {
+    await setSections(context, news.authorizerAppId, changed);
+  } catch (error) {
+    // A refused set leaves the account, and so the state, as it was; a lost answer records what is read back.
+    if (!mayHaveApplied(error)) throw error;
+    const held = await readBack(context, news.authorizerAppId, news, current, changed);
+    if (Object.keys(changedSections(held, news)).length === 0) return { outs };
+    throw new PartialFailure(id, holding(outs, held), error as Error);
+  }
+  return { outs };
 }
 
 /**
  * Lets go of the managed sections per `deleteBehavior`. Disable and restore always send, even when state says the
- * account is that way already: state may be older than the account. A configuration another resource took over in
+ * account is that way already: state may be older than the account. A configuration another resource manages in
  * this deployment (a rename) is left to it.
  */
-async function deleteCallbackConfig(id: string, props: CallbackConfigOutputs): Promise<void> {
-  if (session().claimed.has(id)) return;
-  switch (props.deleteBehavior ?? "retain") {
-    case "retain":
-      return;
-    case "disable":
-      return setCallbackConfig(props.authorizerAppId, {
-        functionConfig: props.functionConfig && { ...props.functionConfig, enable: false },
-        containerConfig: props.containerConfig && { ...props.containerConfig, enable: false },
-      });
-    case "restore":
-      return setCallbackConfig(props.authorizerAppId, {
-        functionConfig: props.functionConfig && props.previousConfig?.functionConfig,
-        containerConfig: props.containerConfig && props.previousConfig?.containerConfig,
-      });
-  }
+async function deleteConfig(context: Context, id: string, props: CallbackConfigOutputs): Promise<void> {
+  if (context.claims.has(id)) return;
+  const disabled = (section: { enable: boolean } | undefined) => section && { ...section, enable: false };
+  const target = {
+    retain: undefined,
+    disable: { functionConfig: disabled(props.functionConfig), containerConfig: disabled(props.containerConfig) },
+    restore: {
+      functionConfig: props.functionConfig && props.previousConfig?.functionConfig,
+      containerConfig: props.containerConfig && props.previousConfig?.containerConfig,
+    },
+  }[props.deleteBehavior ?? "retain"];
+  if (target) await setSections(context, props.authorizerAppId, target as Sections);
 }
-export { deleteCallbackConfig as delete };
+
+/** The operations, for `dynamicProvider` (index.ts builds providers with another transport from it). */
+export const definition = {
+  check: checkConfig,
+  diff: diffConfig,
+  create: createConfig,
+  read: readConfig,
+  update: updateConfig,
+  delete: deleteConfig,
+};
+
+// This module's exports are the provider object Pulumi's host calls (see sdk/handover.ts).
+const provider = dynamicProvider(definition);
+export const { configure, check, diff, create, read, update } = provider;
+const remove = provider.delete;
+export { remove as delete };

@@ -1,8 +1,12 @@
 /**
  * The provider's settings: where the API is, which credentials to use, and how hard to retry. They come from the
- * stack configuration (namespace `wechat`, handed over by Pulumi's `configure`) with `WECHAT_*` environment
- * variables as the fallback. Nothing here is ever written to resource state.
+ * stack configuration (namespace `wechat`, handed over by Pulumi's `configure`), with `WECHAT_*` environment
+ * variables as the fallback only for a stack that sets no credential. Nothing here is ever written to resource state.
+ *
+ * The four credential modes are one table (MODES): which keys select a mode, which it needs, and how it reads them.
+ * Every message about credentials is built from that table.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { WeChatConfigError, registerSecret } from "./errors";
 
@@ -15,7 +19,7 @@ interface SettingKey {
 
 const key = (name: string, env: string, secret = false): SettingKey => ({ config: `wechat:${name}`, env, secret });
 
-/** Every `wechat:` key the provider reads. The README's credentials table lists the same keys. */
+/** Every `wechat:` key the provider reads. The README's credentials and limits tables list the same keys. */
 export const SETTINGS = {
   apiBaseUrl: key("apiBaseUrl", "WECHAT_API_BASE_URL"),
   accessToken: key("accessToken", "WECHAT_ACCESS_TOKEN", true),
@@ -26,6 +30,7 @@ export const SETTINGS = {
   componentVerifyTicket: key("componentVerifyTicket", "WECHAT_COMPONENT_VERIFY_TICKET", true),
   componentAccessToken: key("componentAccessToken", "WECHAT_COMPONENT_ACCESS_TOKEN", true),
   authorizerRefreshTokens: key("authorizerRefreshTokens", "WECHAT_AUTHORIZER_REFRESH_TOKENS", true),
+  tokenCommand: key("tokenCommand", "WECHAT_TOKEN_COMMAND"),
   maxConcurrency: key("maxConcurrency", "WECHAT_MAX_CONCURRENCY"),
   maxAttempts: key("maxAttempts", "WECHAT_MAX_ATTEMPTS"),
   retryBaseDelayMs: key("retryBaseDelayMs", "WECHAT_RETRY_BASE_DELAY_MS"),
@@ -33,17 +38,7 @@ export const SETTINGS = {
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
-
-const CREDENTIAL_SETTINGS: readonly SettingName[] = [
-  "accessToken",
-  "appId",
-  "appSecret",
-  "componentAppId",
-  "componentAppSecret",
-  "componentVerifyTicket",
-  "componentAccessToken",
-  "authorizerRefreshTokens",
-];
+type RawSettings = Partial<Record<SettingName, string>>;
 
 /** An appid as WeChat issues them: `wx` and 16 lowercase hex characters. */
 export const APP_ID_PATTERN = /^wx[0-9a-f]{16}$/;
@@ -58,8 +53,8 @@ export const DEFAULT_TUNING = {
 
 /** How the provider gets an authorizer access token. */
 export type Credentials =
-  /** A ready token from the user's own token service, used as is for every account. */
-  | { readonly mode: "accessToken"; readonly accessToken: string; readonly appId?: string }
+  /** A ready token from the user's own token service, for the one account `appId`. */
+  | { readonly mode: "accessToken"; readonly accessToken: string; readonly appId: string }
   /** The account's own appid and secret, exchanged through `/cgi-bin/stable_token`. */
   | { readonly mode: "account"; readonly appId: string; readonly appSecret: string }
   /** A third-party platform acting for the accounts that authorized it. */
@@ -70,7 +65,69 @@ export type Credentials =
       readonly componentVerifyTicket?: string;
       readonly componentAccessToken?: string;
       readonly authorizerRefreshTokens: Readonly<Record<string, string>>;
-    };
+    }
+  /** A command of the user's (their token service) that prints a token for the account it is asked about. */
+  | { readonly mode: "tokenCommand"; readonly command: string };
+
+interface CredentialMode {
+  readonly mode: Credentials["mode"];
+  /** What the mode is for, in the words of the README. */
+  readonly what: string;
+  /** Keys that choose this mode: any one of them set. */
+  readonly markers: readonly SettingName[];
+  /** Keys the mode needs; an inner list is a choice of alternatives, each alternative a set of keys. */
+  readonly required: readonly (SettingName | readonly (readonly SettingName[])[])[];
+  readonly build: (raw: RawSettings) => Credentials;
+}
+
+const PLATFORM_KEYS = [
+  "componentAppId",
+  "componentAppSecret",
+  "componentVerifyTicket",
+  "componentAccessToken",
+  "authorizerRefreshTokens",
+] as const;
+
+/** The four ways to get a token. The README's credentials table lists the same modes and keys. */
+export const MODES: readonly CredentialMode[] = [
+  {
+    mode: "accessToken",
+    what: "a ready authorizer access token your own token service issued, for the one account wechat:appId",
+    markers: ["accessToken"],
+    required: ["accessToken", "appId"],
+    build: (raw) => ({ mode: "accessToken", accessToken: raw.accessToken!, appId: appIdSetting(raw, "appId") }),
+  },
+  {
+    mode: "account",
+    what: "an account's own credentials, exchanged through stable_token",
+    markers: ["appSecret"],
+    required: ["appId", "appSecret"],
+    build: (raw) => ({ mode: "account", appId: appIdSetting(raw, "appId"), appSecret: raw.appSecret! }),
+  },
+  {
+    mode: "platform",
+    what: "a third-party platform acting for the accounts that authorized it",
+    markers: PLATFORM_KEYS,
+    required: ["componentAppId", [["componentAppSecret", "componentVerifyTicket"], ["componentAccessToken"]], "authorizerRefreshTokens"],
+    build: (raw) => ({
+      mode: "platform",
+      componentAppId: appIdSetting(raw, "componentAppId"),
+      componentAppSecret: raw.componentAppSecret,
+      componentVerifyTicket: raw.componentVerifyTicket,
+      componentAccessToken: raw.componentAccessToken,
+      authorizerRefreshTokens: refreshTokens(raw.authorizerRefreshTokens!),
+    }),
+  },
+  {
+    mode: "tokenCommand",
+    what: "a command of yours (your token service) that prints the token of the account it is asked for",
+    markers: ["tokenCommand"],
+    required: ["tokenCommand"],
+    build: (raw) => ({ mode: "tokenCommand", command: raw.tokenCommand! }),
+  },
+];
+
+const CREDENTIAL_SETTINGS = [...new Set(MODES.flatMap((mode) => mode.required.flat(2) as SettingName[]))];
 
 /** Everything the provider needs to talk to WeChat. */
 export interface ProviderConfig {
@@ -90,32 +147,21 @@ export interface ConfigSource {
   get(key: string): unknown;
 }
 
-const positiveInteger = (name: SettingName, max: number) =>
-  z.coerce
-    .number({ error: `${SETTINGS[name].config} must be a whole number` })
-    .int(`${SETTINGS[name].config} must be a whole number`)
-    .min(1, `${SETTINGS[name].config} must be at least 1`)
-    .max(max, `${SETTINGS[name].config} must be at most ${max}`);
+const keysOf = (names: readonly SettingName[]) => names.map((name) => SETTINGS[name].config).join(" + ");
 
-const tuningSchema = z.object({
-  maxConcurrency: positiveInteger("maxConcurrency", 1024).default(DEFAULT_TUNING.maxConcurrency),
-  maxAttempts: positiveInteger("maxAttempts", 20).default(DEFAULT_TUNING.maxAttempts),
-  retryBaseDelayMs: z.coerce
-    .number()
-    .int()
-    .min(0, `${SETTINGS.retryBaseDelayMs.config} must be 0 or more`)
-    .max(60000, `${SETTINGS.retryBaseDelayMs.config} must be at most 60000`)
-    .default(DEFAULT_TUNING.retryBaseDelayMs),
-  requestTimeoutMs: positiveInteger("requestTimeoutMs", 600000).default(DEFAULT_TUNING.requestTimeoutMs),
-});
+function describeRequired(mode: CredentialMode): string {
+  return mode.required
+    .map((need) => (typeof need === "string" ? SETTINGS[need].config : `(${need.map(keysOf).join(", or ")})`))
+    .join(" + ");
+}
 
-const refreshTokensSchema = z.record(
-  z.string().regex(APP_ID_PATTERN, "each key must be an authorizer appid (wx followed by 16 lowercase hex characters)"),
-  z.string().min(1, "each refresh token must be a non-empty string"),
-);
+/** What to set, from the table: every mode with its keys. */
+export const HOW_TO_SET =
+  `Set one of: ${MODES.map((mode) => `${describeRequired(mode)} (${mode.what})`).join("; ")}. ` +
+  "Use `pulumi config set --secret` for secrets, or the WECHAT_* environment variables for a stack that sets no credential.";
 
-/** Reads the raw value of a setting: the stack config when it sets any credential, else the environment. */
-function rawSettings(source: ConfigSource | undefined, env: NodeJS.ProcessEnv): Partial<Record<SettingName, string>> {
+/** Reads the raw value of each setting: the stack config when it sets any credential, else the environment too. */
+function rawSettings(source: ConfigSource | undefined, env: NodeJS.ProcessEnv): RawSettings {
   const fromConfig = (name: SettingName): string | undefined => {
     const value = source?.get(SETTINGS[name].config);
     if (value === undefined || value === null || value === "") return undefined;
@@ -126,116 +172,104 @@ function rawSettings(source: ConfigSource | undefined, env: NodeJS.ProcessEnv): 
   // Credentials come from one place only: a stack that sets any `wechat:` credential ignores WECHAT_* credential
   // variables, so a CI runner's environment cannot silently mix into (or contradict) a stack's own credentials.
   const configHasCredentials = CREDENTIAL_SETTINGS.some((name) => fromConfig(name) !== undefined);
-  const result: Partial<Record<SettingName, string>> = {};
+  const result: RawSettings = {};
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     const isCredential = CREDENTIAL_SETTINGS.includes(name);
     const value = isCredential && configHasCredentials ? fromConfig(name) : (fromConfig(name) ?? fromEnv(name));
-    if (value !== undefined) {
-      result[name] = value;
-      if (SETTINGS[name].secret) registerSecret(value);
-    }
+    if (value === undefined) continue;
+    result[name] = value;
+    if (SETTINGS[name].secret) registerSecret(value);
   }
   return result;
 }
 
-const names = (list: readonly SettingName[]) => list.map((name) => `${SETTINGS[name].config} (${SETTINGS[name].env})`).join(", ");
-
-const HOW_TO_SET =
-  "Set one of: wechat:accessToken (a ready authorizer access token); wechat:appId + wechat:appSecret (an account's " +
-  "own credentials); or wechat:componentAppId + wechat:componentAppSecret + wechat:componentVerifyTicket (or " +
-  "wechat:componentAccessToken) + wechat:authorizerRefreshTokens (a third-party platform). Use " +
-  "`pulumi config set --secret` for secrets, or the WECHAT_* environment variables.";
-
-/** Chooses the credential mode from what is set, or explains what is missing or contradictory. */
-function resolveCredentials(raw: Partial<Record<SettingName, string>>): Credentials {
-  const set = (names: readonly SettingName[]) => names.filter((name) => raw[name] !== undefined);
-  const platformKeys = set([
-    "componentAppId",
-    "componentAppSecret",
-    "componentVerifyTicket",
-    "componentAccessToken",
-    "authorizerRefreshTokens",
-  ]);
-  const accountKeys = set(["appSecret"]);
-  const modes = [
-    raw.accessToken ? "a ready access token" : "",
-    accountKeys.length ? "account" : "",
-    platformKeys.length ? "platform" : "",
-  ].filter(Boolean);
-  if (modes.length > 1) {
+/** Chooses the credential mode from what is set, or explains what is missing, contradictory or out of place. */
+function resolveCredentials(raw: RawSettings): Credentials {
+  const isSet = (name: SettingName) => raw[name] !== undefined;
+  const chosen = MODES.filter((mode) => mode.markers.some(isSet));
+  if (chosen.length > 1) {
+    const present = CREDENTIAL_SETTINGS.filter(isSet).map((name) => SETTINGS[name].config);
     throw new WeChatConfigError(
-      `Contradictory WeChat credentials: settings for more than one mode are present (${names(
-        set(CREDENTIAL_SETTINGS),
-      )}). Keep the keys of exactly one mode and remove the others. ${HOW_TO_SET}`,
+      `Contradictory WeChat credentials: keys of more than one mode are set (${present.join(", ")}). Keep the keys of exactly one mode. ${HOW_TO_SET}`,
     );
   }
-  const checkAppId = (name: SettingName) => {
-    const value = raw[name];
-    if (value !== undefined && !APP_ID_PATTERN.test(value)) {
+  const [mode] = chosen;
+  if (!mode) {
+    if (isSet("appId")) {
       throw new WeChatConfigError(
-        `${SETTINGS[name].config} must be an appid: wx followed by 16 lowercase hex characters, e.g. wx1234567890abcdef.`,
+        `wechat:appId is set but no credential goes with it: add wechat:appSecret (the account's AppSecret) or wechat:accessToken. ${HOW_TO_SET}`,
       );
     }
-    return value;
-  };
-
-  if (raw.accessToken) {
-    return { mode: "accessToken", accessToken: raw.accessToken, appId: checkAppId("appId") };
+    throw new WeChatConfigError(`No WeChat credentials are configured. ${HOW_TO_SET}`);
   }
-  if (accountKeys.length) {
-    const appId = checkAppId("appId");
-    if (!appId) {
-      throw new WeChatConfigError(`wechat:appSecret is set but wechat:appId is missing: set wechat:appId to the account's appid.`);
-    }
-    return { mode: "account", appId, appSecret: raw.appSecret! };
+  const missing = mode.required.flatMap((need) => {
+    if (typeof need === "string") return isSet(need) ? [] : [SETTINGS[need].config];
+    return need.some((alternative) => alternative.every(isSet)) ? [] : [need.map(keysOf).join(", or ")];
+  });
+  if (missing.length) {
+    throw new WeChatConfigError(`Incomplete credentials for ${mode.what}: set ${missing.join("; ")}. ${HOW_TO_SET}`);
   }
-  if (platformKeys.length) {
-    const componentAppId = checkAppId("componentAppId");
-    const missing: string[] = [];
-    if (!componentAppId) missing.push("wechat:componentAppId");
-    const hasReadyToken = raw.componentAccessToken !== undefined;
-    if (!hasReadyToken && !(raw.componentAppSecret && raw.componentVerifyTicket)) {
-      missing.push("wechat:componentAppSecret and wechat:componentVerifyTicket (or wechat:componentAccessToken)");
-    }
-    if (!raw.authorizerRefreshTokens) missing.push("wechat:authorizerRefreshTokens");
-    if (missing.length) {
-      throw new WeChatConfigError(`Incomplete third-party platform credentials: missing ${missing.join("; ")}. ${HOW_TO_SET}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.authorizerRefreshTokens!);
-    } catch {
-      throw new WeChatConfigError(
-        'wechat:authorizerRefreshTokens must be a JSON object mapping authorizer appid to refresh token, e.g. {"wx1234567890abcdef":"refreshtoken@@@..."}; set it with `pulumi config set --secret`.',
-      );
-    }
-    const tokens = refreshTokensSchema.safeParse(parsed);
-    if (!tokens.success) {
-      const issue = tokens.error.issues[0];
-      throw new WeChatConfigError(
-        `wechat:authorizerRefreshTokens${issue.path.length ? `["${issue.path.join(".")}"]` : ""}: ${issue.message}.`,
-      );
-    }
-    Object.values(tokens.data).forEach(registerSecret);
-    return {
-      mode: "platform",
-      componentAppId: componentAppId!,
-      componentAppSecret: raw.componentAppSecret,
-      componentVerifyTicket: raw.componentVerifyTicket,
-      componentAccessToken: raw.componentAccessToken,
-      authorizerRefreshTokens: tokens.data,
-    };
-  }
-  if (raw.appId) {
+  const allowed = new Set(mode.required.flat(2));
+  const extra = CREDENTIAL_SETTINGS.filter((name) => isSet(name) && !allowed.has(name));
+  if (extra.length) {
     throw new WeChatConfigError(
-      `wechat:appId is set but no credential goes with it: add wechat:appSecret (the account's AppSecret) or wechat:accessToken. ${HOW_TO_SET}`,
+      `${extra.map((name) => SETTINGS[name].config).join(", ")} ${extra.length === 1 ? "is" : "are"} not used with ${describeRequired(mode)} (${mode.what}): remove ${extra.length === 1 ? "it" : "them"}.`,
     );
   }
-  throw new WeChatConfigError(`No WeChat credentials are configured. ${HOW_TO_SET}`);
+  return mode.build(raw);
+}
+
+function appIdSetting(raw: RawSettings, name: "appId" | "componentAppId"): string {
+  const value = raw[name]!;
+  if (!APP_ID_PATTERN.test(value)) {
+    throw new WeChatConfigError(
+      `${SETTINGS[name].config} must be an appid: wx followed by 16 lowercase hex characters, e.g. wx1234567890abcdef.`,
+    );
+  }
+  return value;
+}
+
+const REFRESH_TOKENS_FORM =
+  'a JSON object mapping each authorizer appid to its refresh token, e.g. {"wx1234567890abcdef":"refreshtoken@@@..."}, set with `pulumi config set --secret`';
+
+/**
+ * The platform's refresh tokens. Every message describes entries by position, never by content: a key or value
+ * printed here could be a refresh token (the commonest mistake is swapping keys and values).
+ */
+function refreshTokens(text: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new WeChatConfigError(`wechat:authorizerRefreshTokens must be ${REFRESH_TOKENS_FORM}; it is not JSON.`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new WeChatConfigError(`wechat:authorizerRefreshTokens must be ${REFRESH_TOKENS_FORM}; it is not an object.`);
+  }
+  const entries = Object.entries(parsed);
+  entries.forEach(([appId, token], index) => {
+    const which = `entry ${index + 1} of wechat:authorizerRefreshTokens`;
+    if (!APP_ID_PATTERN.test(appId)) {
+      const swapped = typeof token === "string" && APP_ID_PATTERN.test(token) ? " (its value is an appid: are key and value swapped?)" : "";
+      throw new WeChatConfigError(`The key of ${which} is not an authorizer appid${swapped}: it must be ${REFRESH_TOKENS_FORM}.`);
+    }
+    if (typeof token !== "string" || token === "") {
+      throw new WeChatConfigError(`The value of ${which} (authorizer ${appId}) must be a non-empty refresh token string.`);
+    }
+    registerSecret(token);
+  });
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** Where the real API lives. */
 export const DEFAULT_API_BASE_URL = "https://api.weixin.qq.com";
+
+/** Loopback means an IP literal in 127.0.0.0/8, `::1`, or `localhost`: nothing a DNS name can impersonate. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.split(".")[0] === "127";
+}
 
 function resolveApiBaseUrl(value: string | undefined): string {
   if (value === undefined) return DEFAULT_API_BASE_URL;
@@ -245,15 +279,33 @@ function resolveApiBaseUrl(value: string | undefined): string {
   } catch {
     throw new WeChatConfigError(`wechat:apiBaseUrl "${value}" is not a URL: use e.g. ${DEFAULT_API_BASE_URL}.`);
   }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) || url.hostname.startsWith("127.");
   // Tokens travel in the query string: plain HTTP is only acceptable when it never leaves the machine.
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
     throw new WeChatConfigError(
-      `wechat:apiBaseUrl "${url.origin}" must use https (plain http is accepted only for loopback addresses such as the emulator).`,
+      `wechat:apiBaseUrl "${url.origin}" must use https (plain http is accepted only for loopback addresses: 127.x.x.x, [::1] or localhost, such as the emulator).`,
+    );
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new WeChatConfigError(
+      `wechat:apiBaseUrl must be a plain base URL such as ${DEFAULT_API_BASE_URL}, with no query, fragment or credentials.`,
     );
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
+
+const wholeNumber = (name: SettingName, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${SETTINGS[name].config} must be a whole number` })
+    .int(`${SETTINGS[name].config} must be a whole number`)
+    .min(min, `${SETTINGS[name].config} must be at least ${min}`)
+    .max(max, `${SETTINGS[name].config} must be at most ${max}`);
+
+const tuningSchema = z.object({
+  maxConcurrency: wholeNumber("maxConcurrency", 1, 1024).default(DEFAULT_TUNING.maxConcurrency),
+  maxAttempts: wholeNumber("maxAttempts", 1, 20).default(DEFAULT_TUNING.maxAttempts),
+  retryBaseDelayMs: wholeNumber("retryBaseDelayMs", 0, 60000).default(DEFAULT_TUNING.retryBaseDelayMs),
+  requestTimeoutMs: wholeNumber("requestTimeoutMs", 1, 600000).default(DEFAULT_TUNING.requestTimeoutMs),
+});
 
 /**
  * Builds the provider's settings. Problems with the retry knobs or the URL throw at once (they are typos to fix);
@@ -270,8 +322,7 @@ export function readProviderConfig(source: ConfigSource | undefined, env: NodeJS
   if (!tuning.success) {
     const issue = tuning.error.issues[0];
     const name = issue.path[0] as SettingName;
-    const message = issue.message.startsWith("wechat:") ? issue.message : `${SETTINGS[name].config}: ${issue.message}`;
-    throw new WeChatConfigError(`${message} (got "${raw[name]}").`);
+    throw new WeChatConfigError(`${issue.message} (got "${raw[name]}").`);
   }
   let credentials: Credentials | undefined;
   let credentialsProblem: string | undefined;

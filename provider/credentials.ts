@@ -1,209 +1,206 @@
 /**
  * Authorizer access tokens: fetched once per account per provider process, shared by every resource of that
- * account, deduplicated while in flight, and fetched again once when WeChat refuses one.
+ * account (of both resource types), deduplicated while in flight, and asked for once more when WeChat refuses one.
  *
- * The three ways to get a token (a ready token, the account's own credentials, a third-party platform) are
- * described in the README and in config.ts; this module only turns the chosen one into tokens.
+ * Asking again never forces a new token: `stable_token` is always called in normal mode, which answers the token
+ * currently valid for the account. Forced mode would invalidate the token the account's production servers hold
+ * (and WeChat allows it 20 times a day), so a deployment must never use it.
  */
+import { spawn } from "node:child_process";
+import { z } from "zod";
+import { API } from "./api";
 import { WeChatClient } from "./client";
 import { Credentials, ProviderConfig, SETTINGS } from "./config";
-import { WeChatApiError, WeChatConfigError, registerSecret } from "./errors";
+import { WeChatApiError, WeChatConfigError, WeChatTokenCommandError, registerSecret } from "./errors";
 
 /** A token and the moment after which it should no longer be used. */
-interface CachedToken {
+interface Token {
   readonly value: string;
   readonly expiresAt: number;
 }
 
 /** A fetch, shared by everyone who asks while it is in flight; `token` is filled in once it resolves. */
-interface TokenEntry {
-  readonly fetching: Promise<CachedToken>;
-  token?: CachedToken;
+interface CacheEntry {
+  readonly fetching: Promise<Token>;
+  token?: Token;
 }
-
-type PlatformCredentials = Extract<Credentials, { mode: "platform" }>;
-
-/** The cache key of the platform's component token (appids cannot start with a colon). */
-const COMPONENT_TOKEN_KEY = ":component";
 
 /** Refresh a little before WeChat's expiry (7200 s), so a long `pulumi up` never sends a token that ages out in transit. */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
 
-/** Counters for tests and benchmarks: how many tokens this process fetched. */
-export interface TokenStats {
-  authorizerTokenFetches: number;
-  componentTokenFetches: number;
-}
+/**
+ * Tokens of this process, by what issued them: the API, the account, and the credential (see `provenance`). Both
+ * resource types share it, so an account's token is fetched once per process; two configurations with different
+ * credentials never share an entry.
+ */
+const PROCESS_TOKENS = new Map<string, CacheEntry>();
+
+type Fetch = () => Promise<Token>;
 
 export class TokenSource {
-  readonly stats: TokenStats = { authorizerTokenFetches: 0, componentTokenFetches: 0 };
-  private readonly tokens = new Map<string, TokenEntry>();
-
   constructor(
     private readonly config: ProviderConfig,
     private readonly client: WeChatClient,
   ) {}
 
   /**
-   * Calls `use` with a token for `appId`. When WeChat refuses the token (40001, 40014, 42001) a new one is fetched
-   * (once for all the account's resources that saw the refusal) and `use` is called once more; a second refusal is
-   * final and names the credential to check.
+   * Calls `use` with a token for `appId`. When WeChat refuses the token (40001, 42001) the currently valid one is
+   * asked for (once for all the account's resources that saw the refusal) and `use` is called once more; a second
+   * refusal is final and names the credential to check.
    */
   async withAccessToken<T>(appId: string, use: (token: string) => Promise<T>): Promise<T> {
-    const first = await this.token(appId);
+    const credentials = this.credentials();
+    const first = await this.authorizerToken(credentials, appId);
     try {
       return await use(first);
     } catch (error) {
       if (!isTokenRefusal(error)) throw error;
-      const credentials = this.credentials();
       if (credentials.mode === "accessToken") {
         throw new WeChatConfigError(
           `${error.message} The token comes from wechat:accessToken (${SETTINGS.accessToken.env}), which the provider cannot renew: issue a new authorizer access token for ${appId} and set it.`,
         );
       }
-      const second = await this.token(appId, first);
+      const second = await this.authorizerToken(credentials, appId, first);
       try {
         return await use(second);
       } catch (retryError) {
         if (!isTokenRefusal(retryError)) throw retryError;
         throw new WeChatConfigError(
-          `${retryError.message} A freshly fetched token was refused too: check ${credentialHint(credentials)} for ${appId}.`,
+          `${retryError.message} The token asked for again was refused too: check ${credentialHint(credentials)} for ${appId}.`,
         );
       }
     }
   }
 
-  /** A usable token for the account; `refused` names one WeChat turned down (see `cached`). */
-  private token(appId: string, refused?: string): Promise<string> {
-    return this.cached(appId, refused, (forceRefresh) => this.fetchAuthorizerToken(appId, forceRefresh));
-  }
-
-  /**
-   * The token cached under `key`, or a new one. Concurrent callers share one fetch and its outcome, failure
-   * included. `refused` names a token WeChat turned down: it is replaced by a forced refresh, unless another caller
-   * has replaced it already. A failure that asking again cannot fix (a wrong secret, an IP not on the whitelist, a
-   * stale refresh token) is kept, so the account's other resources get the same answer without another call; any
-   * other failure is forgotten, and the next caller tries again.
-   */
-  private async cached(key: string, refused: string | undefined, fetch: (forceRefresh: boolean) => Promise<CachedToken>): Promise<string> {
-    const entry = this.tokens.get(key);
-    if (entry) {
-      const token = entry.token ?? (await entry.fetching);
-      if (this.tokens.get(key) !== entry) return this.cached(key, refused, fetch);
-      if (token.value !== refused && token.expiresAt > Date.now()) return token.value;
-    }
-    const fresh: TokenEntry = { fetching: fetch(refused !== undefined) };
-    this.tokens.set(key, fresh);
-    try {
-      fresh.token = await fresh.fetching;
-      return fresh.token.value;
-    } catch (error) {
-      if (!isFinal(error) && this.tokens.get(key) === fresh) this.tokens.delete(key);
-      throw error;
-    }
-  }
-
-  private credentials(): Credentials {
+  /** The credentials, or the reason there are none (check and diff never get here: only API calls need them). */
+  credentials(): Credentials {
     if (!this.config.credentials) throw new WeChatConfigError(this.config.credentialsProblem ?? "No WeChat credentials are configured.");
     return this.config.credentials;
   }
 
-  private async fetchAuthorizerToken(appId: string, forceRefresh: boolean): Promise<CachedToken> {
-    const credentials = this.credentials();
+  /** A usable token for the account; `refused` names one WeChat turned down, to be replaced. */
+  private authorizerToken(credentials: Credentials, appId: string, refused?: string): Promise<string> {
     switch (credentials.mode) {
-      case "accessToken": {
-        if (credentials.appId && credentials.appId !== appId) {
-          throw new WeChatConfigError(
-            `wechat:accessToken is a token for ${credentials.appId} (wechat:appId), but a resource manages ${appId}. A ready token serves one account; use third-party platform credentials to manage several.`,
-          );
-        }
-        return { value: credentials.accessToken, expiresAt: Number.POSITIVE_INFINITY };
-      }
-      case "account": {
-        if (credentials.appId !== appId) {
-          throw new WeChatConfigError(
-            `The configured credentials are for ${credentials.appId} (wechat:appId), but a resource manages ${appId}. An account's own credentials manage only that account: set authorizerAppId to ${credentials.appId}, or use third-party platform credentials.`,
-          );
-        }
-        this.stats.authorizerTokenFetches++;
-        // stable_token, not /cgi-bin/token: the older endpoint issues a new token on every call and so expires
-        // the tokens the account's production servers are using.
-        const answer = await this.client.post({
-          api: "stable_token",
-          appId,
-          path: "/cgi-bin/stable_token",
-          body: { grant_type: "client_credential", appid: appId, secret: credentials.appSecret, force_refresh: forceRefresh },
-        });
-        return this.cache(answer.access_token, answer.expires_in, "stable_token");
-      }
-      case "platform": {
-        const refreshToken = credentials.authorizerRefreshTokens[appId];
-        if (!refreshToken) {
-          throw new WeChatConfigError(
-            `No refresh token for authorizer ${appId}: add "${appId}" to the JSON object in wechat:authorizerRefreshTokens (set it with \`pulumi config set --secret\`).`,
-          );
-        }
-        return this.withComponentToken(credentials, async (componentToken) => {
-          this.stats.authorizerTokenFetches++;
-          const answer = await this.client.post({
-            api: "api_authorizer_token",
-            appId,
-            path: "/cgi-bin/component/api_authorizer_token",
-            query: { component_access_token: componentToken },
-            body: {
-              component_appid: credentials.componentAppId,
-              authorizer_appid: appId,
-              authorizer_refresh_token: refreshToken,
-            },
-          });
-          return this.cache(answer.authorizer_access_token, answer.expires_in, "api_authorizer_token");
-        });
-      }
+      case "accessToken":
+        if (credentials.appId !== appId) throw wrongAccount("wechat:accessToken is a token", credentials.appId, appId);
+        return Promise.resolve(credentials.accessToken);
+      case "account":
+        if (credentials.appId !== appId) throw wrongAccount("The configured credentials are", credentials.appId, appId);
+        return this.cached(this.provenance(appId, credentials.appSecret), refused, () => this.stableToken(appId, credentials.appSecret));
+      case "platform":
+        return this.cached(this.provenance(appId, credentials.authorizerRefreshTokens[appId] ?? ""), refused, () =>
+          this.platformToken(credentials, appId),
+        );
+      case "tokenCommand":
+        return this.cached(this.provenance(appId, credentials.command), refused, () =>
+          runTokenCommand(credentials.command, appId, this.config),
+        );
     }
   }
 
-  /** Runs `use` with the platform's component token, fetching it again once if WeChat refuses it. */
-  private async withComponentToken<T>(credentials: PlatformCredentials, use: (token: string) => Promise<T>): Promise<T> {
-    const fetch = () => this.fetchComponentToken(credentials);
-    const first = await this.cached(COMPONENT_TOKEN_KEY, undefined, fetch);
+  /** The cache key of a token: which API, which account, which credential (never printed, never stored). */
+  private provenance(appId: string, credential: string): string {
+    return JSON.stringify([this.config.apiBaseUrl, this.config.credentials?.mode, appId, credential]);
+  }
+
+  /**
+   * The token cached under `key`, or a new one. Concurrent callers share one fetch and its outcome, failure
+   * included. `refused` names a token WeChat turned down: it is asked for again, unless another caller has replaced
+   * it already. A failure that asking again cannot fix (a wrong secret, an IP not on the whitelist, a stale refresh
+   * token) is kept, so the account's other resources get the same answer without another call.
+   */
+  private async cached(key: string, refused: string | undefined, fetch: Fetch): Promise<string> {
+    const entry = PROCESS_TOKENS.get(key);
+    if (entry) {
+      const token = entry.token ?? (await entry.fetching);
+      if (PROCESS_TOKENS.get(key) !== entry) return this.cached(key, refused, fetch);
+      if (token.value !== refused && token.expiresAt > Date.now()) return token.value;
+    }
+    const fresh: CacheEntry = { fetching: fetch() };
+    PROCESS_TOKENS.set(key, fresh);
+    try {
+      fresh.token = await fresh.fetching;
+      return fresh.token.value;
+    } catch (error) {
+      if (!isFinal(error) && PROCESS_TOKENS.get(key) === fresh) PROCESS_TOKENS.delete(key);
+      throw error;
+    }
+  }
+
+  /** stable_token, not /cgi-bin/token: the older endpoint issues a new token on every call, expiring production's. */
+  private async stableToken(appId: string, secret: string): Promise<Token> {
+    const answer = await this.client.call(API.stableToken, {
+      appId,
+      body: { grant_type: "client_credential", appid: appId, secret, force_refresh: false },
+    });
+    return token(answer.access_token, answer.expires_in);
+  }
+
+  private async platformToken(credentials: Extract<Credentials, { mode: "platform" }>, appId: string): Promise<Token> {
+    const refreshToken = credentials.authorizerRefreshTokens[appId];
+    if (!refreshToken) {
+      throw new WeChatConfigError(
+        `No refresh token for authorizer ${appId}: add "${appId}" to the JSON object in wechat:authorizerRefreshTokens (set it with \`pulumi config set --secret\`), or use wechat:tokenCommand.`,
+      );
+    }
+    return this.withComponentToken(credentials, async (componentToken) => {
+      const answer = await this.client.call(API.authorizerToken, {
+        appId,
+        token: componentToken,
+        body: { component_appid: credentials.componentAppId, authorizer_appid: appId, authorizer_refresh_token: refreshToken },
+      });
+      return token(answer.authorizer_access_token, answer.expires_in);
+    });
+  }
+
+  /** Runs `use` with the platform's component token, asking for it again once if WeChat refuses it. */
+  private async withComponentToken<T>(
+    credentials: Extract<Credentials, { mode: "platform" }>,
+    use: (token: string) => Promise<T>,
+  ): Promise<T> {
+    const key = this.provenance(
+      ":component",
+      credentials.componentAccessToken ?? `${credentials.componentAppId} ${credentials.componentAppSecret}`,
+    );
+    const fetch = () => this.componentToken(credentials);
+    const first = await this.cached(key, undefined, fetch);
     try {
       return await use(first);
     } catch (error) {
       // A ready component token from config cannot be renewed: the refusal is the answer.
       if (!isTokenRefusal(error) || credentials.componentAccessToken) throw error;
-      return use(await this.cached(COMPONENT_TOKEN_KEY, first, fetch));
+      return use(await this.cached(key, first, fetch));
     }
   }
 
-  private async fetchComponentToken(credentials: PlatformCredentials): Promise<CachedToken> {
-    if (credentials.componentAccessToken) {
-      return { value: credentials.componentAccessToken, expiresAt: Number.POSITIVE_INFINITY };
-    }
-    this.stats.componentTokenFetches++;
-    const answer = await this.client.post({
-      api: "api_component_token",
-      path: "/cgi-bin/component/api_component_token",
+  private async componentToken(credentials: Extract<Credentials, { mode: "platform" }>): Promise<Token> {
+    if (credentials.componentAccessToken) return { value: credentials.componentAccessToken, expiresAt: Number.POSITIVE_INFINITY };
+    const answer = await this.client.call(API.componentToken, {
       body: {
         component_appid: credentials.componentAppId,
-        component_appsecret: credentials.componentAppSecret,
-        component_verify_ticket: credentials.componentVerifyTicket,
+        component_appsecret: credentials.componentAppSecret!,
+        component_verify_ticket: credentials.componentVerifyTicket!,
       },
     });
-    return this.cache(answer.component_access_token, answer.expires_in, "api_component_token");
-  }
-
-  private cache(value: unknown, expiresIn: unknown, api: string): CachedToken {
-    if (typeof value !== "string" || value === "") {
-      throw new WeChatConfigError(`WeChat API ${api} answered without a token: check wechat:apiBaseUrl points at the WeChat API.`);
-    }
-    registerSecret(value);
-    const seconds = typeof expiresIn === "number" && expiresIn > 0 ? expiresIn : 7200;
-    return { value, expiresAt: Date.now() + Math.max(seconds * 1000 - EXPIRY_MARGIN_MS, seconds * 500) };
+    return token(answer.component_access_token, answer.expires_in);
   }
 }
 
+function token(value: string, expiresInSeconds: number): Token {
+  registerSecret(value);
+  const lifetimeMs = expiresInSeconds * 1000;
+  return { value, expiresAt: Date.now() + Math.max(lifetimeMs - EXPIRY_MARGIN_MS, lifetimeMs / 2) };
+}
+
+function wrongAccount(what: string, configured: string, managed: string): WeChatConfigError {
+  return new WeChatConfigError(
+    `${what} for ${configured} (wechat:appId), but a resource manages ${managed}; nothing was sent. These credentials serve only ${configured}: set authorizerAppId to ${configured}, or use third-party platform credentials or wechat:tokenCommand to manage several accounts.`,
+  );
+}
+
 function isFinal(error: unknown): boolean {
-  return error instanceof WeChatConfigError || (error instanceof WeChatApiError && (error.kind === "final" || error.kind === "bug"));
+  if (error instanceof WeChatApiError) return error.kind === "final" || error.kind === "bug";
+  return error instanceof WeChatConfigError || error instanceof WeChatTokenCommandError;
 }
 
 function isTokenRefusal(error: unknown): error is WeChatApiError {
@@ -218,5 +215,64 @@ function credentialHint(credentials: Credentials): string {
       return "wechat:appId and wechat:appSecret";
     case "platform":
       return "wechat:componentAppId, the component secret or token, and the account's entry in wechat:authorizerRefreshTokens";
+    case "tokenCommand":
+      return `what wechat:tokenCommand prints`;
   }
+}
+
+/** What a token command must print on stdout: the token and its lifetime in seconds (WeChat's own field names). */
+const CommandOutput = z.object({ access_token: z.string().min(1), expires_in: z.number().int().positive() });
+const MAX_OUTPUT_BYTES = 64 * 1024;
+
+/**
+ * Runs the user's token command for one account. It is told what to print through the environment
+ * (WECHAT_TOKEN_KIND=authorizer, WECHAT_TOKEN_APP_ID=<appid>), never through its command line, so no appid can be
+ * read as shell syntax. Its output is a token: never printed, never stored, and not quoted in any error.
+ */
+export function runTokenCommand(command: string, appId: string, config: Pick<ProviderConfig, "requestTimeoutMs">): Promise<Token> {
+  const name = `wechat:tokenCommand (${command.trim().split(/\s+/)[0]} …)`;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outcome();
+    };
+    const fail = (why: string) =>
+      settle(() =>
+        reject(new WeChatTokenCommandError(`${name} ${why} for authorizer ${appId}. Its output is not shown: it may hold a token.`)),
+      );
+    const child = spawn(command, {
+      shell: true,
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, WECHAT_TOKEN_KIND: "authorizer", WECHAT_TOKEN_APP_ID: appId },
+    });
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length <= MAX_OUTPUT_BYTES) return;
+      child.kill("SIGKILL");
+      fail(`printed more than ${MAX_OUTPUT_BYTES / 1024} KB`);
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(`did not finish within ${config.requestTimeoutMs} ms (wechat:requestTimeoutMs)`);
+    }, config.requestTimeoutMs);
+    child.once("error", (error) => fail(`could not be started (${(error as NodeJS.ErrnoException).code ?? "error"})`));
+    child.once("close", (code, signal) => {
+      if (code !== 0) return fail(signal ? `was stopped by ${signal}` : `exited with status ${code}`);
+      let parsed: z.ZodSafeParseResult<z.infer<typeof CommandOutput>> | undefined;
+      try {
+        parsed = CommandOutput.safeParse(JSON.parse(output));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success) {
+        return fail('printed no token: it must print one JSON object, {"access_token":"…","expires_in":7200}');
+      }
+      const { access_token, expires_in } = parsed.data;
+      settle(() => resolve(token(access_token, expires_in)));
+    });
+  });
 }

@@ -1,11 +1,12 @@
 /**
  * What the two resources share: the result types Pulumi's dynamic-provider host expects, check through a zod
- * schema (failures with property paths; preview-time unknowns pass), and an exact, local diff.
+ * schema (failures with property paths that say what was given and what is expected; preview-time unknowns pass),
+ * and an exact, local diff.
  *
  * Check and diff never touch the network: `pulumi preview` must work offline and fast.
  */
 import { z } from "zod";
-import { APP_ID_PATTERN } from "./config";
+import { APP_ID_PATTERN, Credentials } from "./config";
 
 /** The property Pulumi uses to carry the serialized provider inside every resource's inputs and state. */
 export const PROVIDER_KEY = "__provider";
@@ -38,9 +39,42 @@ export interface UpdateResult<T> {
   readonly outs: T;
 }
 
+/** True when A and B are the same type (each assignable to the other): compile-time checks of types.ts. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** A value as a message may show it: its kind, and numbers and booleans themselves (never a string's content). */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value) ? `the number ${value}` : String(value);
+    case "boolean":
+      return `${value} (a boolean)`;
+    case "string":
+      return value === "" ? "an empty string" : "a string";
+    case "object":
+      return "an object";
+    default:
+      return `a ${typeof value}`;
+  }
+}
+
+/**
+ * The error of a schema whose value has the wrong type or is missing: "is required: <what>" or "must be <what>,
+ * got <what was given>". `what` describes the expected value, e.g. "an appid: wx followed by 16 hex characters".
+ */
+export const expected =
+  (what: string) =>
+  (issue: { code?: string; input?: unknown }): string | undefined => {
+    // Other issues (unknown keys of an object, a refinement) keep their own messages.
+    if (issue.code !== "invalid_type" && issue.code !== "invalid_value" && issue.code !== "invalid_union") return undefined;
+    return issue.input === undefined ? `is required: ${what}` : `must be ${what}, got ${describe(issue.input)}`;
+  };
+
 /** The authorized account a resource manages. */
 export const authorizerAppId = z
-  .string({ error: "authorizerAppId is required: the appid of the authorized account, e.g. wx1234567890abcdef" })
+  .string({ error: expected("an appid: wx followed by 16 lowercase hex characters, e.g. wx1234567890abcdef") })
   .regex(APP_ID_PATTERN, "must be an appid: wx followed by 16 lowercase hex characters, e.g. wx1234567890abcdef");
 
 /** `a.b[1].c`, as Pulumi prints property paths. */
@@ -54,7 +88,7 @@ export function propertyPath(path: readonly PropertyKey[]): string {
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let current = value;
   for (const part of path) {
-    if (current === null || typeof current !== "object") return undefined;
+    if (current === null || typeof current !== "object" || !Object.prototype.hasOwnProperty.call(current, part)) return undefined;
     current = (current as Record<PropertyKey, unknown>)[part];
   }
   return current;
@@ -76,23 +110,38 @@ function crossesUnknown(root: unknown, path: readonly PropertyKey[]): boolean {
   return containsUnknown(valueAt(root, path));
 }
 
-/** Makes zod's messages read as a person would write them, naming the allowed values where there is a list. */
-function reason(issue: z.core.$ZodIssue, value: unknown): string {
-  if (value === undefined && issue.path.length > 0) {
-    // The schema's own message for a missing property says what to give; zod's generic one does not.
-    const given = issue.message.startsWith("Invalid") ? "" : issue.message;
-    return given.includes("is required") ? given : `is required${given ? `: ${given}` : ""}`;
-  }
+/** Makes zod's messages read as a person would write them (each schema's own messages say what it expects). */
+function reason(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "unrecognized_keys":
       return `unknown propert${issue.keys.length === 1 ? "y" : "ies"} ${issue.keys.map((key) => `"${key}"`).join(", ")}: remove ${
         issue.keys.length === 1 ? "it" : "them"
       } (property names are camelCase, e.g. functionConfig)`;
-    case "invalid_value":
-      return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}`;
     default:
       return issue.message;
   }
+}
+
+/**
+ * Own `__proto__` keys (a JSON text can make them): zod would read them as the object's prototype, misreporting
+ * them or merging them into the defaults, so they are refused before the schema sees the inputs.
+ */
+function prototypeKeys(value: unknown, path: PropertyKey[] = []): CheckFailure[] {
+  if (value === null || typeof value !== "object") return [];
+  const failures: CheckFailure[] = [];
+  const prototype = Object.getPrototypeOf(value);
+  if (
+    Object.getOwnPropertyNames(value).includes("__proto__") ||
+    (prototype !== Object.prototype && prototype !== Array.prototype && prototype !== null)
+  ) {
+    failures.push({
+      property: propertyPath([...path, "__proto__"]),
+      reason: 'is not a property name these resources use: remove the "__proto__" key',
+    });
+  }
+  for (const [key, item] of Object.entries(value))
+    failures.push(...prototypeKeys(item, [...path, Array.isArray(value) ? Number(key) : key]));
+  return failures;
 }
 
 /**
@@ -102,17 +151,54 @@ function reason(issue: z.core.$ZodIssue, value: unknown): string {
  */
 export function checkWith<Schema extends z.ZodType>(schema: Schema, news: Record<string, unknown>): CheckResult<z.output<Schema>> {
   const { [PROVIDER_KEY]: _provider, ...inputs } = news;
+  const prototypes = prototypeKeys(inputs);
+  if (prototypes.length) return { failures: prototypes };
   const parsed = schema.safeParse(inputs);
   if (parsed.success) return { inputs: parsed.data };
   const failures = parsed.error.issues
     .filter((issue) => !crossesUnknown(inputs, issue.path))
-    .map((issue) => ({ property: propertyPath(issue.path) || "(inputs)", reason: reason(issue, valueAt(inputs, issue.path)) }));
+    .map((issue) => ({ property: propertyPath(issue.path) || "(inputs)", reason: reason(issue) }));
   if (failures.length) return { failures };
   // Only unknowns stood in the way: pass the inputs on as given; they are checked again once known.
   return { inputs: inputs as z.output<Schema> };
 }
 
-/** Equality for the JSON values that make up inputs and outputs. */
+/**
+ * Declares the setting a checked resource manages (see Claims): a failure on `property` when another resource of
+ * the program declared it first. A setting not known yet (preview) is declared when it is.
+ */
+export function claimFailures(
+  claims: { declare(id: string, inputs: unknown): boolean },
+  id: string,
+  inputs: unknown,
+  property: string,
+): CheckFailure[] {
+  if (id.includes(UNKNOWN) || claims.declare(id, inputs)) return [];
+  return [
+    {
+      property,
+      reason: `another resource of this program already manages ${id}, declared otherwise: a WeChat setting can have one owner (or the account holds whichever ran last); remove one of them, and to rename a resource give the new name \`aliases: [{ name: "<old name>" }]\``,
+    },
+  ];
+}
+
+/**
+ * When the credentials serve one account only (a ready token, or an account's own secret), a resource naming another
+ * account is refused at check, before preview shows a plan that could never apply.
+ */
+export function accountFailures(appId: unknown, credentials: Credentials | undefined): CheckFailure[] {
+  if (!credentials || (credentials.mode !== "accessToken" && credentials.mode !== "account")) return [];
+  // A malformed appid is the schema's to report.
+  if (typeof appId !== "string" || !APP_ID_PATTERN.test(appId) || appId === credentials.appId) return [];
+  return [
+    {
+      property: "authorizerAppId",
+      reason: `the stack's credentials (wechat:appId ${credentials.appId}) manage only that account: use ${credentials.appId}, or third-party platform credentials or wechat:tokenCommand for several accounts`,
+    },
+  ];
+}
+
+/** Equality for the JSON values that make up inputs and outputs (a property set to undefined is no property). */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, index) => sameValue(item, b[index]));
@@ -133,12 +219,14 @@ export function sameValue(a: unknown, b: unknown): boolean {
  * `canonical` maps a property to the form in which it is compared (e.g. an order-free list).
  */
 export function diffProperties<T extends object>(
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
+  olds: object,
+  news: T,
   properties: { readonly identity: readonly (keyof T & string)[]; readonly mutable: readonly (keyof T & string)[] },
   canonical: (name: string, value: unknown) => unknown = (_name, value) => value,
 ): DiffResult {
-  const changed = (name: string) => containsUnknown(news[name]) || !sameValue(canonical(name, olds[name]), canonical(name, news[name]));
+  const old = (name: string) => (olds as Record<string, unknown>)[name];
+  const value = (name: string) => (news as Record<string, unknown>)[name];
+  const changed = (name: string) => containsUnknown(value(name)) || !sameValue(canonical(name, old(name)), canonical(name, value(name)));
   const replaces = properties.identity.filter(changed);
   const changes = replaces.length > 0 || properties.mutable.some(changed);
   return replaces.length ? { changes, replaces } : { changes };
@@ -152,12 +240,18 @@ export function diffProperties<T extends object>(
 export class PartialFailure extends Error {
   override readonly name = "PartialFailure";
   readonly reasons: string[];
+  /** The outputs to keep, without the properties whose value is not known (left out rather than undefined). */
+  readonly properties: Record<string, unknown>;
   constructor(
     readonly id: string,
-    readonly properties: Record<string, unknown>,
+    properties: Record<string, unknown>,
     cause: Error,
   ) {
     super(cause.message);
+    // The host turns these into a protobuf Struct, which has no undefined: one would make the host fail to answer.
+    this.properties = JSON.parse(JSON.stringify(properties)) as Record<string, unknown>;
     this.reasons = [cause.message];
+    // As for WeChatError: the host prints `${error}: ${error.stack}`, and users need the message, not our frames.
+    Object.defineProperty(this, "stack", { value: "", writable: true, configurable: true });
   }
 }

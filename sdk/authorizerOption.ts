@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/authorizerOption";
-import type { AuthorizerOptionInputs, AuthorizerOptionOutputs } from "../provider/authorizerOption";
-import { providerFor } from "./handover";
-import { Args, Outputs } from "./inputs";
+import type { AuthorizerOptionArgs as Inputs, AuthorizerOptionOutputs } from "../provider/types";
+import { providerFor, secretWith } from "./handover";
+import { Args, Outputs, withoutPrototypeKeys } from "./inputs";
 
 /** The arguments of an `AuthorizerOption`; see the README's reference for each property. */
-export type AuthorizerOptionArgs = Args<AuthorizerOptionInputs>;
+export type AuthorizerOptionArgs = Args<Inputs>;
 
 /** The provider object handed to Pulumi (exported for the tests that serialize it as Pulumi does). */
 export const authorizerOptionProvider = providerFor(
@@ -18,7 +18,7 @@ export const authorizerOptionProvider = providerFor(
  * One option of an authorized WeChat account: `location_report`, `voice_recognize` or `customer_service`.
  *
  * Creating the resource takes the option over (it always exists on the account): the value found there is kept as
- * `previousValue`. Id: `<authorizerAppId>/<optionName>`.
+ * `previousValue`, secret whenever `optionValue` is. Id: `<authorizerAppId>/<optionName>`.
  *
  * @example
  * new wechat.AuthorizerOption("location", {
@@ -37,6 +37,7 @@ export class AuthorizerOption extends pulumi.dynamic.Resource {
   declare readonly previousValue: Outputs<AuthorizerOptionOutputs>["previousValue"];
 
   constructor(name: string, args: AuthorizerOptionArgs, opts?: pulumi.CustomResourceOptions) {
-    super(authorizerOptionProvider, name, { ...args, previousValue: undefined }, opts, "wechat", "AuthorizerOption");
+    const inputs = { ...withoutPrototypeKeys("AuthorizerOption", name, args), previousValue: secretWith(args.optionValue) };
+    super(authorizerOptionProvider, name, inputs, opts, "wechat", "AuthorizerOption");
   }
 }

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../provider/callbackConfig";
-import type { CallbackConfigInputs, CallbackConfigOutputs } from "../provider/callbackConfig";
-import { providerFor } from "./handover";
-import { Args, Outputs } from "./inputs";
+import type { CallbackConfigArgs as Inputs, CallbackConfigOutputs } from "../provider/types";
+import { providerFor, secretWith } from "./handover";
+import { Args, Outputs, withoutPrototypeKeys } from "./inputs";
 
 /** The arguments of a `CallbackConfig`; see the README's reference for each property. */
-export type CallbackConfigArgs = Args<CallbackConfigInputs>;
+export type CallbackConfigArgs = Args<Inputs>;
 
 /** The provider object handed to Pulumi (exported for the tests that serialize it as Pulumi does). */
 export const callbackConfigProvider = providerFor(
@@ -19,8 +19,8 @@ export const callbackConfigProvider = providerFor(
  * (`functionConfig`) or cloud-hosting container (`containerConfig`) receive its messages. A section left out is
  * not managed: it is never sent and stays as it is on the account.
  *
- * Creating the resource takes the managed sections over: what the account had is kept as `previousConfig`.
- * Id: `<authorizerAppId>/callback-config`.
+ * Creating the resource takes the managed sections over: what the account had is kept as `previousConfig`, secret
+ * whenever a managed section holds a secret. Id: `<authorizerAppId>/callback-config`.
  *
  * @example
  * new wechat.CallbackConfig("push", {
@@ -40,6 +40,10 @@ export class CallbackConfig extends pulumi.dynamic.Resource {
   declare readonly previousConfig: Outputs<CallbackConfigOutputs>["previousConfig"];
 
   constructor(name: string, args: CallbackConfigArgs, opts?: pulumi.CustomResourceOptions) {
-    super(callbackConfigProvider, name, { ...args, previousConfig: undefined }, opts, "wechat", "CallbackConfig");
+    const inputs = {
+      ...withoutPrototypeKeys("CallbackConfig", name, args),
+      previousConfig: secretWith(args.functionConfig, args.containerConfig),
+    };
+    super(callbackConfigProvider, name, inputs, opts, "wechat", "CallbackConfig");
   }
 }

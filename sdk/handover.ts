@@ -2,20 +2,27 @@
  * How a resource hands its provider to Pulumi. Pulumi serializes the provider object into the `__provider`
  * property of every resource's state, so the form chosen here is paid once per resource, forever.
  *
- * - Installed as users install it (a real copy under `node_modules`): the provider module's own exports are handed
- *   over. Pulumi's serializer recognizes a module loaded from `node_modules` and writes just
- *   `require("pulumi-wechat/provider/<resource>")` (about 250 bytes), never the module's contents.
- * - Anywhere else (`npm link`, workspaces, this repository: a symlink whose real path is outside `node_modules`),
- *   the serializer would try to serialize the module's contents by value, which fails on zod's native code. There
- *   the provider is a small object whose methods `require()` the same module by package name when they run.
+ * - When Pulumi's serializer will write the provider module as `require("pulumi-wechat/provider/<resource>")`
+ *   (about 250 bytes), the module's own exports are handed over. That is decided by the serializer's own code
+ *   (`@pulumi/pulumi/runtime/closure/package`), asked here about the path it will see, so the decision cannot differ
+ *   from what it writes: it resolves the package from `@pulumi/pulumi`'s location, which in a monorepo with one
+ *   shared SDK is not the program's.
+ * - Anywhere else (`npm link`, workspaces, pnpm, a shared SDK in a parent directory, this repository), the
+ *   serializer would write a path the provider host cannot load, or try to serialize the module's contents (which
+ *   fails on zod's native code). There the provider is a small object whose methods `require()` the same module by
+ *   package name when they run.
  *
  * Both forms name the module by package path, so after `npm update` existing resources run the updated provider.
  */
 import * as path from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 /** The methods Pulumi's dynamic-provider host calls. */
 const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
+
+/** The serializer's own mapping from a path under node_modules to the name it writes in `require(...)`. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/pulumi, untyped
+const closurePackage = require("@pulumi/pulumi/runtime/closure/package") as { getModuleFromPath(path: string): string };
 
 /**
  * The provider to hand to `pulumi.dynamic.Resource`.
@@ -28,22 +35,19 @@ export function providerFor(
   moduleFile: string,
   packagePath: string,
 ): pulumi.dynamic.ResourceProvider {
-  return serializesAsRequire(moduleFile, packagePath.split("/")[0]) ? module : requireAtRunTime(packagePath);
+  return serializedName(moduleFile) === packagePath ? module : requireAtRunTime(packagePath);
 }
 
 /**
- * Whether Pulumi's serializer will write the module as a `require` of this package by its public name. The
- * serializer takes the module's path relative to the program directory and keeps what follows the first
- * `node_modules` segment, which must start with this package's name (it does not under pnpm, whose packages live
- * under `node_modules/.pnpm/`, nor when the package is linked). It then finds the package's `exports` by cutting the
- * absolute path at the first occurrence of the package's name, which must be the installed copy (it is not in a
- * project directory such as `~/src/pulumi-wechat-infra`). Every other layout gets the stub.
+ * The name Pulumi's serializer will `require` the module by, or undefined when it would serialize the module by
+ * value. As the serializer does it: the module's path relative to the working directory; below its first
+ * `node_modules` segment, mapped through the package's `exports` by `getModuleFromPath`.
  */
-function serializesAsRequire(moduleFile: string, packageName: string): boolean {
-  const segments = path.relative(process.cwd(), moduleFile).split(path.sep);
-  const first = segments.indexOf("node_modules");
-  const nameAt = moduleFile.indexOf(packageName);
-  return first >= 0 && segments[first + 1] === packageName && moduleFile.slice(0, nameAt).endsWith(`node_modules${path.sep}`);
+function serializedName(moduleFile: string): string | undefined {
+  const parts = path.relative(process.cwd(), moduleFile).split(path.sep);
+  const nodeModules = parts.indexOf("node_modules");
+  if (nodeModules < 0) return undefined;
+  return closurePackage.getModuleFromPath(parts.slice(nodeModules + 1).join("/"));
 }
 
 /** A provider whose methods load the real one by package name inside the provider host. */
@@ -54,4 +58,13 @@ function requireAtRunTime(packagePath: string): pulumi.dynamic.ResourceProvider 
     stub[method] = (...args: unknown[]) => require(packagePath)[method](...args);
   }
   return stub as unknown as pulumi.dynamic.ResourceProvider;
+}
+
+/**
+ * The empty string, secret exactly when one of `inputs` holds a secret. Passed as the input of the same name as an
+ * output the provider computes from the account (`previousValue`, `previousConfig`): Pulumi marks a dynamic
+ * resource's output secret when its input of the same name is, so a value read in place of a secret stays secret.
+ */
+export function secretWith(...inputs: unknown[]): pulumi.Output<""> {
+  return pulumi.all(inputs.map((input) => pulumi.output(input))).apply((): "" => "");
 }

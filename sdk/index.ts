@@ -7,6 +7,13 @@
  */
 export { AuthorizerOption, AuthorizerOptionArgs } from "./authorizerOption";
 export { CallbackConfig, CallbackConfigArgs } from "./callbackConfig";
-export type { AuthorizerOptionOutputs, OptionName } from "../provider/authorizerOption";
-export type { CallbackConfigOutputs, ContainerConfig, FunctionConfig } from "../provider/callbackConfig";
-export { OPTION_VALUES } from "../provider/authorizerOption";
+export type {
+  AuthorizerOptionOutputs,
+  Callback,
+  CallbackConfigOutputs,
+  CallbackSections,
+  ContainerConfig,
+  FunctionConfig,
+  OptionName,
+} from "../provider/types";
+export { OPTION_VALUES } from "../provider/types";

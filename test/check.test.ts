@@ -32,9 +32,10 @@ const AUTHORIZER_OPTION_CASES: Case[] = [
     "missing authorizerAppId",
     without(option, "authorizerAppId"),
     "authorizerAppId",
-    /authorizerAppId is required: the appid of the authorized account/,
+    /is required: an appid: wx followed by 16 lowercase hex characters/,
   ],
-  ["authorizerAppId as a number", { ...option, authorizerAppId: 42 }, "authorizerAppId", /authorizerAppId is required|expected string/],
+  ["authorizerAppId as a number", { ...option, authorizerAppId: 42 }, "authorizerAppId", /must be an appid: .*, got the number 42/],
+  ["authorizerAppId as a boolean", { ...option, authorizerAppId: true }, "authorizerAppId", /must be an appid: .*, got true \(a boolean\)/],
   ["authorizerAppId too short", { ...option, authorizerAppId: "wx1234" }, "authorizerAppId", /wx followed by 16 lowercase hex characters/],
   [
     "authorizerAppId in upper case",
@@ -50,17 +51,41 @@ const AUTHORIZER_OPTION_CASES: Case[] = [
   ],
   ["authorizerAppId with a trailing space", { ...option, authorizerAppId: `${appId} ` }, "authorizerAppId", /wx followed by 16/],
   ["oversized authorizerAppId", { ...option, authorizerAppId: `wx${"a".repeat(5000)}` }, "authorizerAppId", /wx followed by 16/],
-  ["missing optionName", without(option, "optionName"), "optionName", /location_report, voice_recognize, customer_service/],
+  [
+    "missing optionName",
+    without(option, "optionName"),
+    "optionName",
+    /is required: one of location_report, voice_recognize, customer_service/,
+  ],
   [
     "unknown optionName",
     { ...option, optionName: "auto_reply" },
     "optionName",
-    /must be one of "location_report", "voice_recognize", "customer_service"/,
+    /must be one of location_report, voice_recognize, customer_service, got a string/,
   ],
   ["optionName in camelCase", { ...option, optionName: "locationReport" }, "optionName", /must be one of/],
-  ["missing optionValue", without(option, "optionValue"), "optionValue", /optionValue is required: a number or numeric string/],
-  ["optionValue as a boolean", { ...option, optionValue: true }, "optionValue", /optionValue is required: a number or numeric string/],
-  ["location_report 3", { ...option, optionValue: 3 }, "optionValue", /"3" is not a value of location_report: use one of 0, 1, 2/],
+  ["missing optionValue", without(option, "optionValue"), "optionValue", /is required: a number or a numeric string/],
+  [
+    "optionValue as a boolean",
+    { ...option, optionValue: true },
+    "optionValue",
+    /must be a number or a numeric string, e\.g\. 1, got true \(a boolean\)/,
+  ],
+  ["optionValue NaN", { ...option, optionValue: NaN }, "optionValue", /must be a number or a numeric string, e\.g\. 1, got NaN/],
+  [
+    "optionValue Infinity",
+    { ...option, optionValue: Infinity },
+    "optionValue",
+    /must be a number or a numeric string, e\.g\. 1, got Infinity/,
+  ],
+  [
+    "optionValue as an object",
+    { ...option, optionValue: {} },
+    "optionValue",
+    /must be a number or a numeric string, e\.g\. 1, got an object/,
+  ],
+  ["optionValue as a list", { ...option, optionValue: [] }, "optionValue", /must be a number or a numeric string, e\.g\. 1, got a list/],
+  ["location_report 3", { ...option, optionValue: 3 }, "optionValue", /is not a value of location_report: use one of 0, 1, 2/],
   ["location_report -1", { ...option, optionValue: -1 }, "optionValue", /use one of 0, 1, 2/],
   ["location_report 1.5", { ...option, optionValue: 1.5 }, "optionValue", /use one of 0, 1, 2/],
   ['location_report "on"', { ...option, optionValue: "on" }, "optionValue", /use one of 0, 1, 2/],
@@ -71,28 +96,50 @@ const AUTHORIZER_OPTION_CASES: Case[] = [
     "optionValue",
     /customer_service: use one of 0, 1/,
   ],
-  ["unknown deleteBehavior", { ...option, deleteBehavior: "disable" }, "deleteBehavior", /must be one of "retain", "reset", "restore"/],
+  [
+    "unknown deleteBehavior",
+    { ...option, deleteBehavior: "disable" },
+    "deleteBehavior",
+    /must be one of "retain", "reset", "restore", got a string/,
+  ],
   ["unknown property", { ...option, option_value: "1" }, "(inputs)", /unknown property "option_value": remove it/],
+  [
+    "an own __proto__ key (from a JSON text)",
+    JSON.parse(`{"authorizerAppId":"${appId}","optionName":"location_report","optionValue":1,"__proto__":{"deleteBehavior":"reset"}}`),
+    "__proto__",
+    /is not a property name these resources use: remove the "__proto__" key/,
+  ],
 ];
 
 const CALLBACK_CONFIG_CASES: Case[] = [
   ["neither section", { authorizerAppId: appId }, "(inputs)", /set functionConfig, containerConfig or both/],
-  ["missing authorizerAppId", without(push, "authorizerAppId"), "authorizerAppId", /authorizerAppId is required/],
+  ["missing authorizerAppId", without(push, "authorizerAppId"), "authorizerAppId", /is required: an appid/],
   ["malformed authorizerAppId", { ...push, authorizerAppId: "gh_1234567890ab" }, "authorizerAppId", /wx followed by 16/],
-  ["functionConfig as a string", { ...push, functionConfig: "on" }, "functionConfig", /expected object/],
+  [
+    "functionConfig as a string",
+    { ...push, functionConfig: "on" },
+    "functionConfig",
+    /must be an object: \{ enable, callbacks \}, got a string/,
+  ],
   [
     "callbacks as an object",
     { ...push, functionConfig: { enable: true, callbacks: callback } },
     "functionConfig.callbacks",
-    /expected array/,
+    /must be a list of callback rules, got an object/,
   ],
   [
     "a callback without env",
     { ...push, functionConfig: { callbacks: [without(callback, "env")] } },
     "functionConfig.callbacks[0].env",
-    /env is required: the CloudBase environment id/,
+    /is required: the CloudBase environment id/,
   ],
-  ["an empty env", withCallback({ env: "" }), "functionConfig.callbacks[0].env", /env must not be empty/],
+  ["an empty env", withCallback({ env: "" }), "functionConfig.callbacks[0].env", /must not be empty/],
+  [
+    "env as a number",
+    withCallback({ env: 123 }),
+    "functionConfig.callbacks[0].env",
+    /must be the CloudBase environment id, .*got the number 123/,
+  ],
   ["an env with a space", withCallback({ env: "prod env" }), "functionConfig.callbacks[0].env", /must be a CloudBase environment id/],
   ["an oversized env", withCallback({ env: "e".repeat(65) }), "functionConfig.callbacks[0].env", /longer than 64 characters/],
   [
@@ -115,10 +162,16 @@ const CALLBACK_CONFIG_CASES: Case[] = [
   ],
   ["msgType in upper case", withCallback({ msgType: "TEXT" }), "functionConfig.callbacks[0].msgType", /WeChat message type in lowercase/],
   [
+    "msgType as a boolean",
+    withCallback({ msgType: true }),
+    "functionConfig.callbacks[0].msgType",
+    /must be a WeChat message type .*, got true \(a boolean\)/,
+  ],
+  [
     "a missing msgType",
     { ...push, functionConfig: { callbacks: [without(callback, "msgType")] } },
     "functionConfig.callbacks[0].msgType",
-    /msgType is required/,
+    /is required: a WeChat message type/,
   ],
   [
     "an event message without event",
@@ -132,7 +185,7 @@ const CALLBACK_CONFIG_CASES: Case[] = [
     "functionConfig.callbacks[0].event",
     /must be empty for msgType "text"/,
   ],
-  ["enable as a string", withCallback({ enable: "true" }), "functionConfig.callbacks[0].enable", /expected boolean/],
+  ["enable as a string", withCallback({ enable: "true" }), "functionConfig.callbacks[0].enable", /must be true or false, got a string/],
   [
     "a snake_case key in a callback",
     withCallback({ function_name: "x" }),
@@ -171,10 +224,24 @@ const CALLBACK_CONFIG_CASES: Case[] = [
     "containerConfig.qbaseContainerPath",
     /at most 256 characters/,
   ],
-  ["a missing qbaseEnv", { ...push, containerConfig: without(container, "qbaseEnv") }, "containerConfig.qbaseEnv", /qbaseEnv is required/],
+  [
+    "a missing qbaseEnv",
+    { ...push, containerConfig: without(container, "qbaseEnv") },
+    "containerConfig.qbaseEnv",
+    /is required: the CloudBase environment id/,
+  ],
   ["the API's snake_case key", withContainer({ qbase_env: "x" }), "containerConfig", /unknown property "qbase_env"/],
   ["unknown deleteBehavior", { ...push, deleteBehavior: "reset" }, "deleteBehavior", /must be one of "retain", "disable", "restore"/],
   ["the API's section name", { authorizerAppId: appId, container_config: container }, "(inputs)", /unknown property "container_config"/],
+  [
+    "an own __proto__ key inside a section (it must not become defaults)",
+    {
+      authorizerAppId: appId,
+      containerConfig: JSON.parse('{"__proto__":{"enable":false},"qbaseEnv":"e1","qbaseContainerPath":"/p","textMode":1}'),
+    },
+    "containerConfig.__proto__",
+    /remove the "__proto__" key/,
+  ],
 ];
 
 describe("check", () => {
@@ -229,72 +296,96 @@ describe("check", () => {
   });
 });
 
+describe("check: one setting, one owner", () => {
+  const env = useEmulator();
+  const declare = async (provider: HostedProvider, inputs: Record<string, unknown>) => (await provider.check({}, inputs)).failures;
+
+  it("refuses a second declaration of the same setting that says something else, naming the property", async () => {
+    const provider = await hostedProvider("AuthorizerOption", env.accountConfig());
+    assert.equal(await declare(provider, option), undefined);
+    const failures = await declare(provider, { ...option, optionValue: 2 });
+    assert.equal(failures?.[0].property, "optionName");
+    assert.match(
+      failures![0].reason,
+      /another resource of this program already manages wx0000000000000001\/location_report, declared otherwise/,
+    );
+  });
+
+  it("accepts the same declaration checked again (the engine checks a replacement twice)", async () => {
+    const provider = await hostedProvider("CallbackConfig", env.accountConfig());
+    assert.equal(await declare(provider, push), undefined);
+    assert.equal(await declare(provider, push), undefined);
+  });
+
+  it("starts afresh in each deployment (each configure)", async () => {
+    assert.equal(await declare(await hostedProvider("AuthorizerOption", env.accountConfig()), option), undefined);
+    assert.equal(await declare(await hostedProvider("AuthorizerOption", env.accountConfig()), { ...option, optionValue: 2 }), undefined);
+  });
+});
+
+// Inputs for the property below, weighted toward valid values so that a good share of runs reach the API.
+const appIds = fc.oneof({ arbitrary: fc.constant(appId), weight: 6 }, fc.string(), fc.integer(), fc.constant(undefined));
+const optionInputs = fc.record(
+  {
+    authorizerAppId: appIds,
+    optionName: fc.oneof({ arbitrary: fc.constantFrom("location_report", "voice_recognize", "customer_service"), weight: 6 }, fc.string()),
+    optionValue: fc.oneof(
+      { arbitrary: fc.constantFrom(0, 1, 2, "0", "1", "2"), weight: 6 },
+      fc.integer({ min: -1, max: 3 }),
+      fc.constantFrom("01", ""),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+    ),
+    deleteBehavior: fc.constantFrom("retain", "reset", "restore", "destroy"),
+    extra: fc.anything(),
+  },
+  { requiredKeys: ["authorizerAppId", "optionName", "optionValue"] },
+);
+const names = fc.oneof(fc.constantFrom("prod-env-1", "test_env", "a"), fc.string({ maxLength: 70 }));
+const callbacks = fc.array(
+  fc.record(
+    {
+      msgType: fc.oneof(fc.constantFrom("text", "image", "event", "miniprogrampage"), fc.string({ maxLength: 5 })),
+      event: fc.constantFrom("", "user_enter_tempsession", "subscribe", "bad event"),
+      env: names,
+      functionName: fc.oneof(fc.constantFrom("callback", "on-text", "f_1"), fc.string({ maxLength: 70 })),
+      enable: fc.oneof(fc.boolean(), fc.constant("yes")),
+    },
+    { requiredKeys: ["msgType", "env", "functionName"] },
+  ),
+  { maxLength: 4 },
+);
+const pushInputs = fc.record(
+  {
+    authorizerAppId: appIds,
+    functionConfig: fc.oneof(fc.record({ enable: fc.boolean(), callbacks }, { requiredKeys: [] }), fc.anything()),
+    containerConfig: fc.record(
+      {
+        enable: fc.boolean(),
+        qbaseEnv: names,
+        qbaseContainerPath: fc.oneof(fc.constantFrom("/push", "/a/b", "push"), fc.string({ maxLength: 300 })),
+        textMode: fc.oneof(fc.constantFrom(1, 2), fc.integer(), fc.constant("1")),
+      },
+      { requiredKeys: [] },
+    ),
+    deleteBehavior: fc.constantFrom("retain", "disable", "restore", "reset"),
+  },
+  { requiredKeys: [] },
+);
+
 describe("check, for any input", () => {
   const env = useEmulator();
-
-  // Weighted toward valid values, so that a good share of runs reach the API half of the property.
-  const appIds = fc.oneof({ arbitrary: fc.constant(appId), weight: 6 }, fc.string(), fc.integer(), fc.constant(undefined));
-  const optionInputs = fc.record(
-    {
-      authorizerAppId: appIds,
-      optionName: fc.oneof(
-        { arbitrary: fc.constantFrom("location_report", "voice_recognize", "customer_service"), weight: 6 },
-        fc.string(),
-      ),
-      optionValue: fc.oneof(
-        { arbitrary: fc.constantFrom(0, 1, 2, "0", "1", "2"), weight: 6 },
-        fc.integer({ min: -1, max: 3 }),
-        fc.constantFrom("01", ""),
-        fc.double(),
-        fc.boolean(),
-        fc.constant(null),
-      ),
-      deleteBehavior: fc.constantFrom("retain", "reset", "restore", "destroy"),
-      extra: fc.anything(),
-    },
-    { requiredKeys: ["authorizerAppId", "optionName", "optionValue"] },
-  );
-  const names = fc.oneof(fc.constantFrom("prod-env-1", "test_env", "a"), fc.string({ maxLength: 70 }));
-  const callbacks = fc.array(
-    fc.record(
-      {
-        msgType: fc.oneof(fc.constantFrom("text", "image", "event", "miniprogrampage"), fc.string({ maxLength: 5 })),
-        event: fc.constantFrom("", "user_enter_tempsession", "subscribe", "bad event"),
-        env: names,
-        functionName: fc.oneof(fc.constantFrom("callback", "on-text", "f_1"), fc.string({ maxLength: 70 })),
-        enable: fc.oneof(fc.boolean(), fc.constant("yes")),
-      },
-      { requiredKeys: ["msgType", "env", "functionName"] },
-    ),
-    { maxLength: 4 },
-  );
-  const pushInputs = fc.record(
-    {
-      authorizerAppId: appIds,
-      functionConfig: fc.oneof(fc.record({ enable: fc.boolean(), callbacks }, { requiredKeys: [] }), fc.anything()),
-      containerConfig: fc.record(
-        {
-          enable: fc.boolean(),
-          qbaseEnv: names,
-          qbaseContainerPath: fc.oneof(fc.constantFrom("/push", "/a/b", "push"), fc.string({ maxLength: 300 })),
-          textMode: fc.oneof(fc.constantFrom(1, 2), fc.integer(), fc.constant("1")),
-        },
-        { requiredKeys: [] },
-      ),
-      deleteBehavior: fc.constantFrom("retain", "disable", "restore", "reset"),
-    },
-    { requiredKeys: [] },
-  );
-
   for (const [resource, arbitrary] of [
     ["AuthorizerOption", optionInputs],
     ["CallbackConfig", pushInputs],
   ] as const) {
     it(`${resource}: never throws, answers failures or inputs, and what it accepts the API accepts`, async () => {
-      const provider = await hostedProvider(resource, env.accountConfig());
       let accepted = 0;
       await fc.assert(
         fc.asyncProperty(arbitrary, async (news) => {
+          // Each run is a deployment of its own: a program may declare each setting once.
+          const provider = await hostedProvider(resource, env.accountConfig());
           const result = await provider.check({}, news as Record<string, unknown>);
           assert.ok((result.inputs === undefined) !== (result.failures === undefined), "exactly one of inputs and failures");
           if (result.failures) {

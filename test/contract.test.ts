@@ -8,7 +8,7 @@
  *   WECHAT_APP_ID=wx... WECHAT_APP_SECRET=... npm test
  */
 import { strict as assert } from "node:assert";
-import { OPTION_VALUES } from "../provider/authorizerOption";
+import { OPTION_VALUES } from "../provider/types";
 import { HostedProvider, hostedProvider } from "./support/providerHost";
 
 const appId = process.env.WECHAT_CONTRACT_APP_ID;

@@ -1,41 +1,40 @@
 /**
- * Specification of the WeChat API emulator (test/emulator/server.ts), exercised over real HTTP.
+ * What the other suites rely on the WeChat API emulator (test/emulator) doing right, over real HTTP.
  */
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { DEMO_CREDENTIALS, EmulatorOptions, WeChatEmulator } from "./emulator/server";
+import { DEMO_CREDENTIALS as D, WeChatEmulator } from "./emulator/server";
 
-const D = DEMO_CREDENTIALS;
-const OTHER_PLATFORM = "wx00000000000000c1";
-const LONELY_APP = "wx00000000000000aa"; // registered, authorized to no platform
+const STABLE_TOKEN = "/cgi-bin/stable_token";
+const COMPONENT_TOKEN = "/cgi-bin/component/api_component_token";
+const SET_OPTION = "/cgi-bin/component/set_authorizer_option";
+const GET_OPTION = "/cgi-bin/component/get_authorizer_option";
+const SET_PUSH = "/tcb/setcallbackconfig";
+const GET_PUSH = "/tcb/getcallbackconfig";
+/** Has its own secret and has authorized no platform. */
+const LONELY = "wx00000000000000aa";
 
 interface Reply {
   status: number;
   text: string;
-  /** The parsed answer, or undefined when it is not JSON; each test names and checks the fields it expects. */
+  /** The parsed answer, undefined when it is not JSON; each test checks the fields it expects. */
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 let emu: WeChatEmulator;
 let base: string;
 
-async function boot(options: EmulatorOptions = {}): Promise<void> {
-  emu = new WeChatEmulator(options);
-  emu.addDemo();
-  emu.addPlatform({ componentAppId: OTHER_PLATFORM, componentAppSecret: "other-secret", verifyTicket: "other-ticket" });
-  emu.addAccount({ appId: LONELY_APP, appSecret: "lonely-secret" });
-  base = await emu.start();
-}
-
-async function call(pathAndQuery: string, body?: unknown, init: { method?: string; raw?: string } = {}): Promise<Reply> {
+async function call(
+  pathAndQuery: string,
+  body?: unknown,
+  init: { method?: string; raw?: string; signal?: AbortSignal } = {},
+): Promise<Reply> {
   const res = await fetch(base + pathAndQuery, {
     method: init.method ?? "POST",
-    headers: { "content-type": "application/json" },
-    body: init.raw !== undefined ? init.raw : body === undefined ? undefined : JSON.stringify(body),
+    body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    signal: init.signal,
   });
   const text = await res.text();
   let json: Reply["json"];
@@ -47,114 +46,99 @@ async function call(pathAndQuery: string, body?: unknown, init: { method?: strin
   return { status: res.status, text, json };
 }
 
-async function stableToken(forceRefresh = false): Promise<string> {
-  const r = await call("/cgi-bin/stable_token", {
-    grant_type: "client_credential",
-    appid: D.appId,
-    secret: D.appSecret,
-    force_refresh: forceRefresh,
-  });
-  assert.equal(typeof r.json.access_token, "string", r.text);
-  return r.json.access_token as string;
-}
-
-async function componentToken(): Promise<string> {
-  const r = await call("/cgi-bin/component/api_component_token", {
+const api = (endpoint: string, token: string, body: unknown, init?: { signal?: AbortSignal }) =>
+  call(`${endpoint}?access_token=${token}`, body, init);
+const stable = (fields: Record<string, unknown> = {}) =>
+  call(STABLE_TOKEN, { grant_type: "client_credential", appid: D.appId, secret: D.appSecret, force_refresh: false, ...fields });
+const componentToken = async () =>
+  (
+    await call(COMPONENT_TOKEN, {
+      component_appid: D.componentAppId,
+      component_appsecret: D.componentAppSecret,
+      component_verify_ticket: D.componentVerifyTicket,
+    })
+  ).json.component_access_token as string;
+const authorizerToken = (componentAccessToken: string, fields: Record<string, unknown> = {}) =>
+  call(`/cgi-bin/component/api_authorizer_token?component_access_token=${componentAccessToken}`, {
     component_appid: D.componentAppId,
-    component_appsecret: D.componentAppSecret,
-    component_verify_ticket: D.componentVerifyTicket,
+    authorizer_appid: D.appId,
+    authorizer_refresh_token: D.authorizerRefreshToken,
+    ...fields,
   });
-  assert.equal(typeof r.json.component_access_token, "string", r.text);
-  return r.json.component_access_token as string;
-}
-
-const setOption = (token: string, option_name: unknown, option_value: unknown) =>
-  call(`/cgi-bin/component/set_authorizer_option?access_token=${token}`, { option_name, option_value });
-const getOption = (token: string, option_name: unknown) =>
-  call(`/cgi-bin/component/get_authorizer_option?access_token=${token}`, { option_name });
-const setCallback = (token: string, body: unknown) => call(`/tcb/setcallbackconfig?access_token=${token}`, body);
-const getCallback = (token: string) => call(`/tcb/getcallbackconfig?access_token=${token}`, {});
-
-const FULL_CONFIG = {
-  function_config: {
-    enable: true,
-    callbacks: [
-      { msgType: "event", event: "user_enter_tempsession", env: "test-env-6gni9ity244a6ea3", functionName: "callback", enable: false },
-      { msgType: "image", event: "", env: "test-env-6gni9ity244a6ea3", functionName: "callback", enable: true },
-    ],
-  },
-  container_config: {
-    enable: true,
-    qbase_env: "test-env-6gni9ity244a6ea3",
-    qbase_container_path: "/container-echo",
-    text_mode: 1,
-  },
-};
-
-function withEmulator(options: EmulatorOptions = {}): void {
-  beforeEach(() => boot(options));
-  afterEach(() => emu.stop());
-}
+const setLocation = (token: string, value: string, init?: { signal?: AbortSignal }) =>
+  api(SET_OPTION, token, { option_name: "location_report", option_value: value }, init);
+const getOption = async (token: string) => (await api(GET_OPTION, token, { option_name: "location_report" })).json;
 
 describe("WeChat API emulator", function () {
   this.timeout(10_000);
+  beforeEach(async () => {
+    emu = new WeChatEmulator({ seed: 42 });
+    emu.addDemo();
+    emu.addAccount({ appId: LONELY, appSecret: "lonely-secret" });
+    base = await emu.start();
+  });
+  afterEach(() => emu.stop());
 
-  describe("stable_token (the account's own credentials)", () => {
-    withEmulator();
-
-    it("answers an access token with expires_in 7200 and no errcode", async () => {
-      const r = await call("/cgi-bin/stable_token", {
-        grant_type: "client_credential",
-        appid: D.appId,
-        secret: D.appSecret,
-        force_refresh: false,
-      });
+  describe("stable_token", () => {
+    it("answers a token valid 7200 s, and no errcode", async () => {
+      const r = await stable();
       assert.equal(r.status, 200);
-      assert.match(r.json.access_token, /^\S{20,}$/);
+      assert.deepEqual(Object.keys(r.json).sort(), ["access_token", "expires_in"]);
       assert.equal(r.json.expires_in, 7200);
-      assert.equal(r.json.errcode, undefined);
+      assert.equal((await getOption(r.json.access_token)).errcode, 0);
     });
 
-    it("answers the same still-valid token again", async () => {
-      assert.equal(await stableToken(), await stableToken());
+    it("answers the same token while it is valid, force_refresh false or left out", async () => {
+      const first = (await stable()).json.access_token;
+      assert.equal((await stable()).json.access_token, first);
+      assert.equal((await stable({ force_refresh: undefined })).json.access_token, first);
     });
 
-    it("force_refresh issues a new token and the old one stops working (40001)", async () => {
-      const old = await stableToken();
-      const fresh = await stableToken(true);
-      assert.notEqual(fresh, old);
-      assert.equal((await getOption(old, "location_report")).json.errcode, 40001);
-      assert.equal((await getOption(fresh, "location_report")).json.errcode, 0);
+    it("answers a new token once the current one has expired; the expired one answers 42001", async () => {
+      const expired = (await stable()).json.access_token;
+      emu.expireTokens(D.appId);
+      const fresh = (await stable()).json.access_token;
+      assert.notEqual(fresh, expired);
+      assert.equal((await getOption(expired)).errcode, 42001);
+      assert.equal((await getOption(fresh)).errcode, 0);
     });
 
-    it("unknown appid: 40013", async () => {
-      const r = await call("/cgi-bin/stable_token", { grant_type: "client_credential", appid: "wx1234567890abcdef", secret: "x" });
-      assert.equal(r.status, 200);
-      assert.equal(r.json.errcode, 40013);
-      assert.match(r.json.errmsg, /^invalid appid/);
+    it("force_refresh: true mints a new token, and the previous one answers 40001", async () => {
+      const previous = (await stable()).json.access_token;
+      const forced = (await stable({ force_refresh: true })).json.access_token;
+      assert.notEqual(forced, previous);
+      assert.equal((await getOption(previous)).errcode, 40001);
+      assert.equal((await stable()).json.access_token, forced);
     });
 
-    it("wrong secret: 40125 invalid appsecret", async () => {
-      const r = await call("/cgi-bin/stable_token", { grant_type: "client_credential", appid: D.appId, secret: "nope" });
-      assert.equal(r.json.errcode, 40125);
-      assert.match(r.json.errmsg, /^invalid appsecret/);
+    it("rotateStableToken (another server forcing a refresh): the token held answers 40001, normal mode answers the new one", async () => {
+      const held = (await stable()).json.access_token;
+      const theirs = emu.rotateStableToken(D.appId);
+      assert.equal((await getOption(held)).errcode, 40001);
+      assert.equal((await stable()).json.access_token, theirs);
+      assert.equal((await getOption(theirs)).errcode, 0, "asking in normal mode left their token valid");
     });
 
-    it("missing appid: 41002; missing secret: 41004; wrong grant_type: 40002", async () => {
-      assert.equal((await call("/cgi-bin/stable_token", { grant_type: "client_credential", secret: "x" })).json.errcode, 41002);
-      assert.equal((await call("/cgi-bin/stable_token", { grant_type: "client_credential", appid: D.appId })).json.errcode, 41004);
-      assert.equal(
-        (await call("/cgi-bin/stable_token", { grant_type: "password", appid: D.appId, secret: D.appSecret })).json.errcode,
-        40002,
-      );
+    it("appid missing: 41002", async () => {
+      assert.equal((await stable({ appid: undefined })).json.errcode, 41002);
+    });
+
+    it("secret missing: 41004", async () => {
+      assert.equal((await stable({ secret: undefined })).json.errcode, 41004);
+    });
+
+    it("an unknown appid: 40013", async () => {
+      assert.equal((await stable({ appid: "wx1234567890abcdef" })).json.errcode, 40013);
+    });
+
+    it("a wrong secret: 40125", async () => {
+      assert.equal((await stable({ secret: "wrong" })).json.errcode, 40125);
     });
   });
 
-  describe("component token and authorizer token (a third-party platform)", () => {
-    withEmulator();
-
-    it("api_component_token answers a component_access_token", async () => {
-      const r = await call("/cgi-bin/component/api_component_token", {
+  describe("platform tokens", () => {
+    it("api_component_token answers a component token valid 7200 s", async () => {
+      const r = await call(COMPONENT_TOKEN, {
         component_appid: D.componentAppId,
         component_appsecret: D.componentAppSecret,
         component_verify_ticket: D.componentVerifyTicket,
@@ -163,167 +147,101 @@ describe("WeChat API emulator", function () {
       assert.equal(r.json.expires_in, 7200);
     });
 
-    it("wrong component appid 40013, wrong secret 40125, wrong ticket 61006, missing field 40101", async () => {
-      const good = {
+    it("a stale verify ticket: 61006", async () => {
+      const r = await call(COMPONENT_TOKEN, {
         component_appid: D.componentAppId,
         component_appsecret: D.componentAppSecret,
-        component_verify_ticket: D.componentVerifyTicket,
-      };
-      const p = "/cgi-bin/component/api_component_token";
-      assert.equal((await call(p, { ...good, component_appid: "wx9999999999999999" })).json.errcode, 40013);
-      assert.equal((await call(p, { ...good, component_appsecret: "bad" })).json.errcode, 40125);
-      const ticket = await call(p, { ...good, component_verify_ticket: "bad" });
-      assert.equal(ticket.json.errcode, 61006);
-      assert.match(ticket.json.errmsg, /^component ticket is invalid/);
-      assert.equal((await call(p, { component_appid: D.componentAppId })).json.errcode, 40101);
+        component_verify_ticket: "ticket@@@stale",
+      });
+      assert.equal(r.json.errcode, 61006);
     });
 
-    it("api_authorizer_token answers an authorizer token that works on the account's endpoints", async () => {
-      const ct = await componentToken();
-      const r = await call(`/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
-        component_appid: D.componentAppId,
-        authorizer_appid: D.appId,
-        authorizer_refresh_token: D.authorizerRefreshToken,
-      });
-      assert.equal(typeof r.json.authorizer_access_token, "string");
+    it("api_authorizer_token answers a token of the account, and its refresh token", async () => {
+      const r = await authorizerToken(await componentToken());
       assert.equal(r.json.expires_in, 7200);
       assert.equal(r.json.authorizer_refresh_token, D.authorizerRefreshToken);
-      assert.equal((await setOption(r.json.authorizer_access_token, "voice_recognize", "1")).json.errcode, 0);
+      assert.equal(
+        (await api(SET_OPTION, r.json.authorizer_access_token, { option_name: "voice_recognize", option_value: "1" })).json.errcode,
+        0,
+      );
       assert.equal(emu.options(D.appId).voice_recognize, "1");
     });
 
-    it("wrong refresh token: 61023", async () => {
-      const ct = await componentToken();
-      const r = await call(`/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
-        component_appid: D.componentAppId,
-        authorizer_appid: D.appId,
-        authorizer_refresh_token: "refreshtoken@@@wrong",
-      });
-      assert.equal(r.json.errcode, 61023);
-      assert.match(r.json.errmsg, /^refresh_token is invalid/);
+    it("a stale refresh token: 61023", async () => {
+      assert.equal(
+        (await authorizerToken(await componentToken(), { authorizer_refresh_token: "refreshtoken@@@stale" })).json.errcode,
+        61023,
+      );
     });
 
     it("an account that has not authorized the platform: 61003", async () => {
-      const ct = await componentToken();
-      const r = await call(`/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
-        component_appid: D.componentAppId,
-        authorizer_appid: LONELY_APP,
-        authorizer_refresh_token: "whatever",
-      });
-      assert.equal(r.json.errcode, 61003);
+      assert.equal((await authorizerToken(await componentToken(), { authorizer_appid: LONELY })).json.errcode, 61003);
     });
 
-    it("an authorizer token where the component token is required: 40014", async () => {
-      const at = await stableToken();
-      const r = await call(`/cgi-bin/component/api_authorizer_token?component_access_token=${at}`, {
-        component_appid: D.componentAppId,
-        authorizer_appid: D.appId,
-        authorizer_refresh_token: D.authorizerRefreshToken,
-      });
-      assert.equal(r.json.errcode, 40014);
-    });
-
-    it("addFleet registers n deterministic authorized accounts that can get tokens", async () => {
+    it("addFleet: the same authorized accounts in every emulator, each able to get a token", async () => {
       const fleet = emu.addFleet(D.componentAppId, 3);
-      assert.equal(fleet.length, 3);
-      for (const a of fleet) assert.match(a.appId, /^wx[0-9a-f]{16}$/);
+      const other = new WeChatEmulator();
+      other.addDemo();
+      assert.deepEqual(other.addFleet(D.componentAppId, 3), fleet);
       assert.equal(new Set(fleet.map((a) => a.appId)).size, 3);
-      const again = new WeChatEmulator();
-      again.addDemo();
-      assert.deepEqual(again.addFleet(D.componentAppId, 3), fleet);
-      const ct = await componentToken();
-      const r = await call(`/cgi-bin/component/api_authorizer_token?component_access_token=${ct}`, {
-        component_appid: D.componentAppId,
-        authorizer_appid: fleet[2].appId,
-        authorizer_refresh_token: fleet[2].refreshToken,
-      });
+      const { appId, refreshToken } = fleet[2];
+      const r = await authorizerToken(await componentToken(), { authorizer_appid: appId, authorizer_refresh_token: refreshToken });
       assert.equal(typeof r.json.authorizer_access_token, "string");
     });
   });
 
-  describe("access token checks", () => {
-    withEmulator();
-
-    it("no token: 41001", async () => {
-      const r = await call("/cgi-bin/component/get_authorizer_option", { option_name: "location_report" });
-      assert.equal(r.status, 200);
-      assert.equal(r.json.errcode, 41001);
+  describe("access tokens", () => {
+    it("none: 41001", async () => {
+      assert.equal((await call(GET_OPTION, { option_name: "location_report" })).json.errcode, 41001);
     });
 
-    it("unknown token: 40001 invalid credential", async () => {
-      const r = await getOption("not-a-token", "location_report");
-      assert.equal(r.json.errcode, 40001);
-      assert.match(r.json.errmsg, /^invalid credential/);
+    it("one the emulator never issued: 40001", async () => {
+      assert.equal((await getOption("not-a-token")).errcode, 40001);
     });
 
-    it("a component token used as access_token: 40014", async () => {
-      const r = await getOption(await componentToken(), "location_report");
-      assert.equal(r.json.errcode, 40014);
+    it("a component token where an authorizer token is needed: 40014", async () => {
+      assert.equal((await getOption(await componentToken())).errcode, 40014);
     });
 
-    it("a token minted with issueAccessToken works for its account", async () => {
-      const t = emu.issueAccessToken(D.appId);
-      assert.equal((await setOption(t, "customer_service", "1")).json.errcode, 0);
-      assert.equal(emu.options(D.appId).customer_service, "1");
-    });
-
-    it("a token is bound to its account", async () => {
-      await setOption(emu.issueAccessToken(LONELY_APP), "location_report", "2");
-      assert.equal(emu.options(LONELY_APP).location_report, "2");
+    it("issueAccessToken: a token of that account, and of no other", async () => {
+      await api(SET_OPTION, emu.issueAccessToken(LONELY), { option_name: "location_report", option_value: "2" });
+      assert.equal(emu.options(LONELY).location_report, "2");
       assert.equal(emu.options(D.appId).location_report, "0");
     });
 
-    it("expireTokens() makes the next use answer 42001", async () => {
-      const t = emu.issueAccessToken(D.appId);
+    it("expireTokens: their next use answers 42001", async () => {
+      const token = emu.issueAccessToken(D.appId);
       emu.expireTokens(D.appId);
-      assert.equal((await getOption(t, "location_report")).json.errcode, 42001);
+      assert.equal((await getOption(token)).errcode, 42001);
+    });
+
+    it("revokeTokens: their next use answers 40001", async () => {
+      const token = emu.issueAccessToken(D.appId);
+      emu.revokeTokens(D.appId);
+      assert.equal((await getOption(token)).errcode, 40001);
     });
   });
 
-  describe("token expiry (1-second lifetime)", () => {
-    withEmulator({ tokenLifetimeSec: 1 });
-
-    it("answers expires_in 1, then 42001 once the lifetime has passed, then a new token", async () => {
-      const r = await call("/cgi-bin/stable_token", { grant_type: "client_credential", appid: D.appId, secret: D.appSecret });
-      assert.equal(r.json.expires_in, 1);
-      const t = r.json.access_token as string;
-      assert.equal((await getOption(t, "location_report")).json.errcode, 0);
-      await new Promise((res) => setTimeout(res, 1100));
-      const expired = await getOption(t, "location_report");
-      assert.equal(expired.json.errcode, 42001);
-      assert.match(expired.json.errmsg, /^access_token expired/);
-      const fresh = await stableToken();
-      assert.notEqual(fresh, t);
-      assert.equal((await getOption(fresh, "location_report")).json.errcode, 0);
-      assert.equal((await getOption(t, "location_report")).json.errcode, 42001, "the old token still answers 42001");
-    });
-  });
-
-  describe("method and body checks (every endpoint)", () => {
-    withEmulator();
-
-    it("GET answers 43002 with HTTP 200, on token endpoints too", async () => {
-      const t = emu.issueAccessToken(D.appId);
-      for (const p of [`/tcb/getcallbackconfig?access_token=${t}`, "/cgi-bin/stable_token"]) {
+  describe("method and body checks", () => {
+    it("GET: 43002 with HTTP 200, on token endpoints too", async () => {
+      for (const p of [`${GET_PUSH}?access_token=${emu.issueAccessToken(D.appId)}`, STABLE_TOKEN]) {
         const r = await call(p, undefined, { method: "GET" });
         assert.equal(r.status, 200);
         assert.equal(r.json.errcode, 43002);
       }
     });
 
-    it("empty body: 44002", async () => {
-      const r = await call(`/tcb/getcallbackconfig?access_token=${emu.issueAccessToken(D.appId)}`, undefined);
-      assert.equal(r.json.errcode, 44002);
+    it("an empty body: 44002", async () => {
+      assert.equal((await api(GET_PUSH, emu.issueAccessToken(D.appId), undefined)).json.errcode, 44002);
     });
 
     it("a body that is not a JSON object: 47001", async () => {
-      const t = emu.issueAccessToken(D.appId);
-      assert.equal((await call(`/tcb/getcallbackconfig?access_token=${t}`, undefined, { raw: "{nope" })).json.errcode, 47001);
-      assert.equal((await call(`/tcb/getcallbackconfig?access_token=${t}`, [1, 2])).json.errcode, 47001);
-      assert.equal((await call("/cgi-bin/stable_token", undefined, { raw: "appid=x" })).json.errcode, 47001);
+      const token = emu.issueAccessToken(D.appId);
+      assert.equal((await call(`${GET_PUSH}?access_token=${token}`, undefined, { raw: "{nope" })).json.errcode, 47001);
+      assert.equal((await api(GET_PUSH, token, [1, 2])).json.errcode, 47001);
     });
 
-    it("an unknown path answers HTTP 404 with a JSON errcode", async () => {
+    it("an unknown path: HTTP 404 with a JSON errcode", async () => {
       const r = await call("/cgi-bin/nothing", {});
       assert.equal(r.status, 404);
       assert.equal(typeof r.json.errcode, "number");
@@ -331,86 +249,65 @@ describe("WeChat API emulator", function () {
   });
 
   describe("authorizer options", () => {
-    withEmulator();
-    let t: string;
-    beforeEach(() => {
-      t = emu.issueAccessToken(D.appId);
-    });
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
 
     it('every option starts at "0"', async () => {
       for (const name of ["location_report", "voice_recognize", "customer_service"]) {
-        const r = await getOption(t, name);
+        const r = await api(GET_OPTION, token, { option_name: name });
         assert.deepEqual(r.json, { errcode: 0, errmsg: "ok", option_name: name, option_value: "0" });
       }
     });
 
-    it("set then get round-trips the value", async () => {
-      assert.deepEqual((await setOption(t, "location_report", "2")).json, { errcode: 0, errmsg: "ok" });
-      assert.equal((await getOption(t, "location_report")).json.option_value, "2");
+    it("a set answers ok, and get and options() then hold the value", async () => {
+      assert.deepEqual((await setLocation(token, "2")).json, {
+        errcode: 0,
+        errmsg: "ok",
+      });
+      assert.equal((await getOption(token)).option_value, "2");
       assert.deepEqual(emu.options(D.appId), { location_report: "2", voice_recognize: "0", customer_service: "0" });
     });
 
-    it("a missing option_name or option_value: 40101", async () => {
-      assert.equal(
-        (await call(`/cgi-bin/component/set_authorizer_option?access_token=${t}`, { option_name: "voice_recognize" })).json.errcode,
-        40101,
-      );
-      assert.equal((await call(`/cgi-bin/component/set_authorizer_option?access_token=${t}`, { option_value: "1" })).json.errcode, 40101);
-      assert.equal((await call(`/cgi-bin/component/get_authorizer_option?access_token=${t}`, {})).json.errcode, 40101);
+    it("option_name or option_value missing: 40101", async () => {
+      assert.equal((await api(SET_OPTION, token, { option_name: "voice_recognize" })).json.errcode, 40101);
+      assert.equal((await api(SET_OPTION, token, { option_value: "1" })).json.errcode, 40101);
+      assert.equal((await api(GET_OPTION, token, {})).json.errcode, 40101);
     });
 
-    it("an unknown option, a value outside its set, or a non-string value: 47001, state unchanged", async () => {
-      assert.equal((await setOption(t, "auto_reply", "1")).json.errcode, 47001);
-      assert.equal((await setOption(t, "location_report", "3")).json.errcode, 47001);
-      assert.equal((await setOption(t, "voice_recognize", "2")).json.errcode, 47001);
-      assert.equal((await setOption(t, "customer_service", 1)).json.errcode, 47001);
-      assert.equal((await getOption(t, "toString")).json.errcode, 47001);
+    it("an unknown option, a value outside its set, or a value that is no string: 47001, and nothing changes", async () => {
+      for (const [option_name, option_value] of [
+        ["auto_reply", "1"],
+        ["location_report", "3"],
+        ["voice_recognize", "2"],
+        ["customer_service", 1],
+      ]) {
+        assert.equal((await api(SET_OPTION, token, { option_name, option_value })).json.errcode, 47001, `${option_name}=${option_value}`);
+      }
+      assert.equal((await api(GET_OPTION, token, { option_name: "toString" })).json.errcode, 47001);
       assert.deepEqual(emu.options(D.appId), { location_report: "0", voice_recognize: "0", customer_service: "0" });
     });
 
-    it("an out-of-band setOption() is what get answers", async () => {
+    it("setOption (out of band) is what get answers, and allows only the API's values", async () => {
       emu.setOption(D.appId, "voice_recognize", "1");
-      assert.equal((await getOption(t, "voice_recognize")).json.option_value, "1");
-    });
-
-    it("legacy api_set/api_get_authorizer_option work with the component token and the body's appids", async () => {
-      const ct = await componentToken();
-      const ids = { component_appid: D.componentAppId, authorizer_appid: D.appId };
-      const set = await call(`/cgi-bin/component/api_set_authorizer_option?component_access_token=${ct}`, {
-        ...ids,
-        option_name: "customer_service",
-        option_value: "1",
-      });
-      assert.equal(set.json.errcode, 0);
-      const get = await call(`/cgi-bin/component/api_get_authorizer_option?component_access_token=${ct}`, {
-        ...ids,
-        option_name: "customer_service",
-      });
-      assert.equal(get.json.option_value, "1");
-      const lonely = await call(`/cgi-bin/component/api_get_authorizer_option?component_access_token=${ct}`, {
-        component_appid: D.componentAppId,
-        authorizer_appid: LONELY_APP,
-        option_name: "customer_service",
-      });
-      assert.equal(lonely.json.errcode, 61003);
-      assert.equal(
-        (await call(`/cgi-bin/component/api_get_authorizer_option?access_token=${t}`, { ...ids, option_name: "customer_service" })).json
-          .errcode,
-        41001,
-      );
+      assert.equal((await api(GET_OPTION, token, { option_name: "voice_recognize" })).json.option_value, "1");
+      assert.throws(() => emu.setOption(D.appId, "voice_recognize", "2"));
     });
   });
 
-  describe("CloudBase callback config", () => {
-    withEmulator();
-    let t: string;
-    beforeEach(() => {
-      t = emu.issueAccessToken(D.appId);
-    });
+  describe("callback config", () => {
+    const functions = {
+      enable: true,
+      callbacks: [
+        { msgType: "event", event: "user_enter_tempsession", env: "test-env", functionName: "callback", enable: false },
+        { msgType: "image", event: "", env: "test-env", functionName: "callback", enable: true },
+      ],
+    };
+    const container = { enable: true, qbase_env: "test-env", qbase_container_path: "/container-echo", text_mode: 1 };
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
 
-    it("get answers the default config of a new account", async () => {
-      const r = await getCallback(t);
-      assert.deepEqual(r.json, {
+    it("get answers the sections in `data`, disabled and empty on a new account", async () => {
+      assert.deepEqual((await api(GET_PUSH, token, {})).json, {
         errcode: 0,
         errmsg: "ok",
         data: {
@@ -420,405 +317,437 @@ describe("WeChat API emulator", function () {
       });
     });
 
-    it("set then get round-trips both sections", async () => {
-      assert.deepEqual((await setCallback(t, FULL_CONFIG)).json, { errcode: 0, errmsg: "ok" });
-      assert.deepEqual((await getCallback(t)).json.data, FULL_CONFIG);
-      assert.deepEqual(emu.callbackConfig(D.appId), FULL_CONFIG);
+    it("a set answers ok, and get and callbackConfig() then hold both sections", async () => {
+      const config = { function_config: functions, container_config: container };
+      assert.deepEqual((await api(SET_PUSH, token, config)).json, { errcode: 0, errmsg: "ok" });
+      assert.deepEqual((await api(GET_PUSH, token, {})).json.data, config);
+      assert.deepEqual(emu.callbackConfig(D.appId), config);
     });
 
     it("a section left out is not updated", async () => {
-      await setCallback(t, FULL_CONFIG);
-      await setCallback(t, { container_config: { ...FULL_CONFIG.container_config, enable: false, text_mode: 2 } });
-      const data = (await getCallback(t)).json.data;
-      assert.deepEqual(data.function_config, FULL_CONFIG.function_config);
-      assert.equal(data.container_config.enable, false);
-      assert.equal(data.container_config.text_mode, 2);
-      await setCallback(t, { function_config: { enable: false, callbacks: [] } });
-      const after = (await getCallback(t)).json.data;
-      assert.deepEqual(after.function_config, { enable: false, callbacks: [] });
-      assert.equal(after.container_config.text_mode, 2);
+      await api(SET_PUSH, token, { function_config: functions, container_config: container });
+      await api(SET_PUSH, token, { container_config: { ...container, text_mode: 2 } });
+      assert.deepEqual(emu.callbackConfig(D.appId), { function_config: functions, container_config: { ...container, text_mode: 2 } });
+      await api(SET_PUSH, token, { function_config: { enable: false, callbacks: [] } });
+      assert.deepEqual(emu.callbackConfig(D.appId).container_config, { ...container, text_mode: 2 });
     });
 
-    it("both sections left out: 40101; a missing key inside a section: 40101", async () => {
-      assert.equal((await setCallback(t, {})).json.errcode, 40101);
-      const { text_mode: _dropped, ...noTextMode } = FULL_CONFIG.container_config;
-      assert.equal((await setCallback(t, { container_config: noTextMode })).json.errcode, 40101);
+    it("both sections left out, or a key of a section: 40101", async () => {
+      assert.equal((await api(SET_PUSH, token, {})).json.errcode, 40101);
+      const { text_mode: _left, ...noTextMode } = container;
+      assert.equal((await api(SET_PUSH, token, { container_config: noTextMode })).json.errcode, 40101);
     });
 
-    it("malformed shapes: 47001 and nothing changes", async () => {
-      const cc = FULL_CONFIG.container_config;
-      const bad: unknown[] = [
-        { container_config: { ...cc, text_mode: 3 } },
-        { container_config: { ...cc, text_mode: "1" } },
+    it("a malformed section: 47001, and nothing changes", async () => {
+      const rule = functions.callbacks[1];
+      for (const body of [
+        { container_config: { ...container, text_mode: 3 } },
+        { container_config: { ...container, text_mode: "1" } },
         { container_config: { enable: true, qbase_env: "e", "qbase_container_path ": "/x", text_mode: 1 } },
-        { container_config: { ...cc, enable: "true" } },
-        { function_config: { enable: true, callbacks: {} } },
-        { function_config: { enable: true, callbacks: [{ ...FULL_CONFIG.function_config.callbacks[1], extra: 1 }] } },
-        { function_config: { enable: true, callbacks: [{ ...FULL_CONFIG.function_config.callbacks[1], enable: 1 }] } },
-        { function_config: { enable: true, callbacks: [{ ...FULL_CONFIG.function_config.callbacks[1], event: "subscribe" }] } },
-        { functionConfig: FULL_CONFIG.function_config },
         { container_config: null },
-      ];
-      for (const body of bad) {
-        const r = await setCallback(t, body);
-        assert.equal(r.json.errcode, 47001, JSON.stringify(body));
+        { function_config: { enable: true, callbacks: {} } },
+        { function_config: { enable: true, callbacks: [{ ...rule, extra: 1 }] } },
+        { function_config: { enable: true, callbacks: [{ ...rule, enable: 1 }] } },
+        { function_config: { enable: true, callbacks: [{ ...rule, event: "subscribe" }] } },
+        { functionConfig: functions },
+      ]) {
+        assert.equal((await api(SET_PUSH, token, body)).json.errcode, 47001, JSON.stringify(body));
       }
-      assert.deepEqual((await getCallback(t)).json.data, emu.callbackConfig(LONELY_APP));
+      assert.deepEqual(emu.callbackConfig(D.appId), emu.callbackConfig(LONELY));
     });
 
-    it("an out-of-band setCallbackConfig() is what get answers", async () => {
+    it("setCallbackConfig (out of band) changes only the fields it names", async () => {
       emu.setCallbackConfig(D.appId, { container_config: { enable: true, qbase_env: "drifted" } });
-      const data = (await getCallback(t)).json.data;
-      assert.equal(data.container_config.qbase_env, "drifted");
-      assert.equal(data.container_config.enable, true);
+      assert.deepEqual((await api(GET_PUSH, token, {})).json.data.container_config, {
+        enable: true,
+        qbase_env: "drifted",
+        qbase_container_path: "",
+        text_mode: 1,
+      });
     });
   });
 
-  describe("fault injection", () => {
-    withEmulator({ seed: 42 });
-    let t: string;
-    beforeEach(() => {
-      t = emu.issueAccessToken(D.appId);
-    });
+  describe("fault answers", () => {
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
 
-    it("errcode: answers it with HTTP 200 and the set is not applied", async () => {
-      emu.injectFault({ path: "/cgi-bin/component/set_authorizer_option", errcode: 45011 });
-      const r = await setOption(t, "location_report", "1");
+    it("errcode: HTTP 200 with the errcode and its errmsg, and the request is not applied", async () => {
+      emu.injectFault({ path: SET_OPTION, errcode: 45011 });
+      const r = await setLocation(token, "1");
       assert.equal(r.status, 200);
       assert.equal(r.json.errcode, 45011);
+      assert.match(r.json.errmsg, /^api minute-quota reach limit .* rid: [0-9a-f]{24}$/);
       assert.equal(emu.options(D.appId).location_report, "0");
-      assert.equal((await getOption(t, "location_report")).json.errcode, 0, "other paths are not hit");
     });
 
-    it("errcode with a custom errmsg", async () => {
-      emu.injectFault({ errcode: 61004, errmsg: "access clientip 10.0.0.1 is not registered" });
-      assert.deepEqual((await getOption(t, "location_report")).json, {
-        errcode: 61004,
-        errmsg: "access clientip 10.0.0.1 is not registered",
-      });
+    it("errcode alone: the table's errmsg, for the codes the provider handles too", async () => {
+      const expected: Record<number, RegExp> = {
+        41002: /^appid missing/,
+        41004: /^appsecret missing/,
+        61007: /^api is unauthorized to component/,
+        89503: /^this IP needs the admin's confirmation/,
+        89506: /^the admin refused this IP, retry after 24 hours/,
+        89507: /^the admin refused this IP, retry after 1 hour/,
+      };
+      for (const [errcode, errmsg] of Object.entries(expected)) {
+        emu.injectFault({ errcode: Number(errcode), times: 1 });
+        assert.match((await getOption(token)).errmsg, errmsg);
+      }
     });
 
-    it("httpStatus: answers it with a non-JSON body", async () => {
-      emu.injectFault({ path: /getcallbackconfig$/, httpStatus: 502 });
-      const r = await getCallback(t);
+    it("errcode with an errmsg: that errmsg verbatim, escape sequences and control characters included", async () => {
+      const errmsg = "\u001b[31minvalid ip\u001b[0m 10.0.0.1\r\n\t\u0000\u0007\u007f not in whitelist";
+      emu.injectFault({ errcode: 40164, errmsg });
+      assert.deepEqual(await getOption(token), { errcode: 40164, errmsg });
+    });
+
+    it("httpStatus: that status with an HTML body", async () => {
+      emu.injectFault({ httpStatus: 502 });
+      const r = await api(GET_PUSH, token, {});
       assert.equal(r.status, 502);
       assert.equal(r.json, undefined);
-      assert.match(r.text, /502 Bad Gateway/);
+      assert.match(r.text, /<title>502 Bad Gateway<\/title>/);
     });
 
-    it("delayMs: answers late", async () => {
+    it("drop: the connection closes without an answer, and the request is not applied", async () => {
+      emu.injectFault({ drop: true });
+      await assert.rejects(setLocation(token, "1"));
+      assert.equal(emu.options(D.appId).location_report, "0");
+    });
+
+    it("body: HTTP 200 with exactly that JSON body, logged with its errcode when it is a number", async () => {
+      const bodies = [{ errcode: 0, option_value: null }, { errcode: 0, data: {} }, { errcode: "system busy" }, { errcode: null }];
+      for (const body of bodies) {
+        emu.injectFault({ path: GET_OPTION, body, times: 1 });
+        const r = await api(GET_OPTION, token, { option_name: "location_report" });
+        assert.equal(r.status, 200);
+        assert.deepEqual(r.json, body);
+      }
+      assert.deepEqual(
+        emu.requests.map((r) => [r.fault, r.errcode]),
+        [
+          ["body", 0],
+          ["body", 0],
+          ["body", undefined],
+          ["body", undefined],
+        ],
+      );
+    });
+
+    it("body as a string: that raw text; with times, WeChat's own answer after that many", async () => {
+      emu.injectFault({ path: GET_OPTION, body: "<html>upstream busy</html>", times: 2 });
+      const texts: string[] = [];
+      for (let i = 0; i < 3; i++) texts.push((await api(GET_OPTION, token, { option_name: "location_report" })).text);
+      assert.deepEqual(texts.slice(0, 2), ["<html>upstream busy</html>", "<html>upstream busy</html>"]);
+      assert.equal(JSON.parse(texts[2]).option_value, "0");
+    });
+
+    it("body with afterApply: the request is applied, then that body answers", async () => {
+      emu.injectFault({ path: SET_OPTION, body: { errcode: 0 }, afterApply: true, times: 1 });
+      assert.deepEqual((await setLocation(token, "2")).json, { errcode: 0 });
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("delayMs alone: WeChat's own answer, late", async () => {
       emu.injectFault({ delayMs: 250 });
       const started = Date.now();
-      const r = await getOption(t, "location_report");
-      assert.ok(Date.now() - started >= 240, "answer came too early");
-      assert.equal(r.json.errcode, 0);
+      assert.equal((await getOption(token)).errcode, 0);
+      assert.ok(Date.now() - started >= 240, "the answer came early");
     });
 
-    it("drop: the connection closes without an answer and the set is not applied", async () => {
-      emu.injectFault({ drop: true });
-      await assert.rejects(setOption(t, "location_report", "1"));
-      assert.equal(emu.options(D.appId).location_report, "0");
-      assert.equal(emu.requests.at(-1)!.fault, "drop");
-      assert.equal(emu.requests.at(-1)!.httpStatus, 0);
-    });
-
-    it("afterApply: the change lands, then the answer fails", async () => {
-      emu.injectFault({ path: "/cgi-bin/component/set_authorizer_option", drop: true, afterApply: true, times: 1 });
-      await assert.rejects(setOption(t, "location_report", "2"));
-      assert.equal(emu.options(D.appId).location_report, "2");
-      emu.injectFault({ path: "/tcb/setcallbackconfig", errcode: -1, afterApply: true, times: 1 });
-      assert.equal((await setCallback(t, FULL_CONFIG)).json.errcode, -1);
-      assert.deepEqual(emu.callbackConfig(D.appId), FULL_CONFIG);
-      assert.equal(emu.requests.at(-1)!.afterApply, true);
-    });
-
-    it("times: hits that many matching requests, then the rule is spent", async () => {
-      const h = emu.injectFault({ errcode: -1, times: 2 });
-      const codes = [];
-      for (let i = 0; i < 4; i++) codes.push((await getOption(t, "location_report")).json.errcode);
-      assert.deepEqual(codes, [-1, -1, 0, 0]);
-      assert.equal(h.hits, 2);
-    });
-
-    it("appId: hits only requests of that account; remove() ends the rule", async () => {
-      const h = emu.injectFault({ appId: LONELY_APP, errcode: 48001 });
-      assert.equal((await getOption(t, "location_report")).json.errcode, 0);
-      const lonely = emu.issueAccessToken(LONELY_APP);
-      assert.equal((await getOption(lonely, "location_report")).json.errcode, 48001);
-      h.remove();
-      assert.equal((await getOption(lonely, "location_report")).json.errcode, 0);
-    });
-
-    it("faults apply to token endpoints too", async () => {
-      emu.injectFault({ path: "/cgi-bin/stable_token", httpStatus: 503, times: 1 });
-      const r = await call("/cgi-bin/stable_token", { grant_type: "client_credential", appid: D.appId, secret: D.appSecret });
-      assert.equal(r.status, 503);
-      assert.equal(typeof (await stableToken()), "string");
-    });
-
-    it("probability: the same seed faults the same requests", async () => {
-      const pattern = async (seed: number) => {
-        const h = emu.injectFault({ errcode: -1, probability: 0.5, seed });
-        const codes: number[] = [];
-        for (let i = 0; i < 40; i++) codes.push((await getOption(t, "location_report")).json.errcode);
-        h.remove();
-        return codes.map((c) => (c === 0 ? "." : "x")).join("");
-      };
-      const a = await pattern(7);
-      const b = await pattern(7);
-      const c = await pattern(8);
-      assert.equal(a, b);
-      assert.notEqual(a, c);
-      const hits = a.split("").filter((ch) => ch === "x").length;
-      assert.ok(hits > 5 && hits < 35, `about half should fail, got ${a}`);
-    });
-
-    it("random faults: seeded, transient kinds only, counted; rate 0 turns them off", async () => {
-      const run = async () => {
-        emu.setRandomFaults({ rate: 0.5, seed: 99 });
-        const outcomes: string[] = [];
-        for (let i = 0; i < 30; i++) {
-          try {
-            const r = await getOption(t, "location_report");
-            outcomes.push(r.status !== 200 ? `http:${r.status}` : `errcode:${r.json.errcode}`);
-          } catch {
-            outcomes.push("drop");
-          }
-        }
-        emu.setRandomFaults({ rate: 0 });
-        return outcomes;
-      };
-      const first = await run();
-      const second = await run();
-      assert.deepEqual(first, second);
-      const allowed = new Set(["errcode:0", "errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"]);
-      for (const o of first) assert.ok(allowed.has(o), o);
-      const faulted = first.filter((o) => o !== "errcode:0").length;
-      assert.equal(emu.faultCounts().total, faulted * 2);
-      assert.equal((await getOption(t, "location_report")).json.errcode, 0);
-    });
-
-    it("setLatency delays every answer", async () => {
+    it("setLatency: every answer that much later", async () => {
       emu.setLatency(150);
       const started = Date.now();
-      await getOption(t, "location_report");
-      assert.ok(Date.now() - started >= 140);
-      emu.setLatency(0);
+      await getOption(token);
+      assert.ok(Date.now() - started >= 140, "the answer came early");
     });
 
-    it("faultCounts() counts by kind; clearFaults() removes every rule", async () => {
-      emu.injectFault({ path: "/cgi-bin/component/get_authorizer_option", errcode: 45009, times: 2 });
-      emu.injectFault({ path: "/tcb/getcallbackconfig", httpStatus: 500 });
-      await getOption(t, "location_report");
-      await getOption(t, "location_report");
-      await getCallback(t);
-      assert.deepEqual(emu.faultCounts(), { "errcode:45009": 2, "http:500": 1, total: 3 });
+    it("a rule answers one way", () => {
+      assert.throws(() => emu.injectFault({ errcode: -1, httpStatus: 502 }), /one way/);
+      assert.throws(() => emu.injectFault({ errcode: 0, body: {} }), /one way/);
+    });
+  });
+
+  describe("a set that WeChat applied, whose answer never arrived", () => {
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
+
+    it("afterApply: the request is applied, then the fault answers", async () => {
+      emu.injectFault({ path: SET_OPTION, errcode: -1, afterApply: true });
+      assert.equal((await setLocation(token, "2")).json.errcode, -1);
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("afterApply with drop: applied, then the connection closes without an answer", async () => {
+      emu.injectFault({ path: SET_OPTION, drop: true, afterApply: true });
+      await assert.rejects(setLocation(token, "2"), TypeError);
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("afterApply with a delay longer than the client waits: applied before the client gives up", async () => {
+      emu.injectFault({ path: SET_OPTION, errcode: -1, delayMs: 2000, afterApply: true });
+      await assert.rejects(setLocation(token, "2", { signal: AbortSignal.timeout(200) }), { name: "TimeoutError" });
+      assert.equal(emu.options(D.appId).location_report, "2");
+    });
+
+    it("without afterApply, a late fault applies nothing", async () => {
+      emu.injectFault({ path: SET_OPTION, drop: true, delayMs: 300 });
+      await assert.rejects(setLocation(token, "2"), TypeError);
+      assert.equal(emu.options(D.appId).location_report, "0");
+    });
+  });
+
+  describe("which requests a fault hits", () => {
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
+
+    it("path: a string matches exactly, a RegExp by test, token endpoints too", async () => {
+      emu.injectFault({ path: GET_OPTION, errcode: 45009 });
+      emu.injectFault({ path: /stable_token$/, httpStatus: 503 });
+      assert.equal((await getOption(token)).errcode, 45009);
+      assert.equal((await api(GET_PUSH, token, {})).json.errcode, 0);
+      assert.equal((await stable()).status, 503);
+    });
+
+    it("appId: only that account's requests, until remove()", async () => {
+      const rule = emu.injectFault({ appId: LONELY, errcode: 48001 });
+      const lonely = emu.issueAccessToken(LONELY);
+      assert.equal((await getOption(token)).errcode, 0);
+      assert.equal((await getOption(lonely)).errcode, 48001);
+      rule.remove();
+      assert.equal((await getOption(lonely)).errcode, 0);
+    });
+
+    it("times: that many matching requests, then no more", async () => {
+      emu.injectFault({ errcode: -1, times: 2 });
+      const codes = [];
+      for (let i = 0; i < 4; i++) codes.push((await getOption(token)).errcode);
+      assert.deepEqual(codes, [-1, -1, 0, 0]);
+    });
+
+    it("probability: the same seed hits the same requests", async () => {
+      const pattern = async (seed: number) => {
+        const rule = emu.injectFault({ errcode: -1, probability: 0.5, seed });
+        let hits = "";
+        for (let i = 0; i < 40; i++) hits += (await getOption(token)).errcode === 0 ? "." : "x";
+        rule.remove();
+        return hits;
+      };
+      const seven = await pattern(7);
+      assert.equal(await pattern(7), seven);
+      assert.notEqual(await pattern(8), seven);
+      const hits = seven.split("x").length - 1;
+      assert.ok(hits > 5 && hits < 35, `about half should be hit: ${seven}`);
+    });
+  });
+
+  describe("random faults", () => {
+    let token: string;
+    beforeEach(() => (token = emu.issueAccessToken(D.appId)));
+    const outcomes = async (n: number) => {
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await api(GET_OPTION, token, { option_name: "location_report" }).catch(() => undefined);
+        seen.push(r === undefined ? "drop" : r.status !== 200 ? `http:${r.status}` : `errcode:${r.json.errcode}`);
+      }
+      return seen;
+    };
+
+    it("the same seed fails the same requests, with the transient kinds only; rate 0 turns them off", async () => {
+      emu.setRandomFaults({ rate: 0.5, seed: 99 });
+      const first = await outcomes(30);
+      emu.setRandomFaults({ rate: 0.5, seed: 99 });
+      assert.deepEqual(await outcomes(30), first);
+      const transient = new Set(["errcode:0", "errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"]);
+      assert.deepEqual(
+        first.filter((o) => !transient.has(o)),
+        [],
+      );
+      assert.ok(first.includes("errcode:0") && first.some((o) => o !== "errcode:0"), first.join(" "));
+      emu.setRandomFaults({ rate: 0 });
+      assert.deepEqual(await outcomes(5), Array(5).fill("errcode:0"));
+    });
+
+    it("kinds and afterApplyShare: only those kinds, applied first in that share", async () => {
+      emu.setRandomFaults({ rate: 1, kinds: ["errcode:45011"], afterApplyShare: 1 });
+      assert.equal((await setLocation(token, "1")).json.errcode, 45011);
+      assert.equal(emu.options(D.appId).location_report, "1");
+      emu.setRandomFaults({ rate: 1, kinds: ["errcode:45011"], afterApplyShare: 0 });
+      await setLocation(token, "2");
+      assert.equal(emu.options(D.appId).location_report, "1");
+    });
+
+    it("faultCounts: by label, and total; clearFaults keeps them, reset clears them", async () => {
+      emu.injectFault({ path: GET_OPTION, errcode: 45009, times: 2 });
+      emu.injectFault({ path: GET_PUSH, httpStatus: 500 });
+      await outcomes(3);
+      await api(GET_PUSH, token, {});
       emu.clearFaults();
-      assert.equal((await getCallback(t)).status, 200);
+      assert.equal((await api(GET_PUSH, token, {})).status, 200);
+      assert.deepEqual(emu.faultCounts(), { "errcode:45009": 2, "http:500": 1, total: 3 });
+      emu.reset();
+      assert.deepEqual(emu.faultCounts(), {});
     });
   });
 
   describe("request log", () => {
-    withEmulator();
+    it("records each API request: path, kind, account, token, body, errcode and fault", async () => {
+      const token = emu.issueAccessToken(D.appId);
+      await setLocation(token, "1");
+      await stable();
+      emu.injectFault({ path: GET_PUSH, errcode: -1000 });
+      await call(`${GET_PUSH}?access_token=${token}`, undefined, { raw: "not json" });
+      const [set, stableCall, get] = emu.requests;
+      assert.deepEqual(set, {
+        path: SET_OPTION,
+        kind: "set",
+        appId: D.appId,
+        token,
+        tokenKind: "authorizer",
+        tokenSource: "issued",
+        body: { option_name: "location_report", option_value: "1" },
+        errcode: 0,
+      });
+      assert.equal(stableCall.appId, D.appId, "a token endpoint's account is the one its body names");
+      assert.equal(stableCall.errcode, 0);
+      assert.equal(get.body, "not json");
+      assert.equal(get.fault, "errcode:-1000");
+      assert.equal(emu.requests.length, 3);
+    });
 
-    it("records every API request with its account, token kind, body and answer", async () => {
-      const t = emu.issueAccessToken(D.appId);
+    it("callCounts: by kind, faulted requests and unknown paths included; clearRequests starts over", async () => {
+      const token = emu.issueAccessToken(D.appId);
+      emu.injectFault({ path: GET_OPTION, drop: true });
+      await getOption(token).catch(() => undefined);
+      await api(SET_PUSH, token, {});
+      await stable();
+      await call("/cgi-bin/nothing", {});
+      assert.deepEqual(emu.callCounts(), { set: 1, get: 1, token: 1, total: 4 });
       emu.clearRequests();
-      await setOption(t, "location_report", "1");
-      await getOption("bogus", "location_report");
-      await componentToken();
-      emu.injectFault({ path: "/tcb/getcallbackconfig", errcode: -1000 });
-      await getCallback(t);
-      const log = emu.requests;
-      assert.equal(log.length, 4);
-      assert.deepEqual(
-        log.map((r) => r.seq),
-        [log[0].seq, log[0].seq + 1, log[0].seq + 2, log[0].seq + 3],
-      );
-      assert.equal(log[0].method, "POST");
-      assert.equal(log[0].path, "/cgi-bin/component/set_authorizer_option");
-      assert.equal(log[0].appId, D.appId);
-      assert.equal(log[0].tokenKind, "authorizer");
-      assert.deepEqual(log[0].body, { option_name: "location_report", option_value: "1" });
-      assert.equal(log[0].errcode, 0);
-      assert.equal(log[0].httpStatus, 200);
-      assert.equal(typeof log[0].at, "number");
-      assert.equal(log[1].errcode, 40001);
-      assert.equal(log[1].appId, undefined);
-      assert.equal(log[2].platform, D.componentAppId);
-      assert.equal(log[3].fault, "errcode:-1000");
-      assert.equal(log[3].errcode, -1000);
-      assert.deepEqual(emu.callCounts(), { set: 1, get: 2, token: 1, total: 4 });
-      assert.equal(emu.count({ appId: D.appId }), 2);
-      assert.equal(emu.count({ fault: true }), 1);
+      assert.deepEqual(emu.callCounts(), { set: 0, get: 0, token: 0, total: 0 });
+      assert.equal(emu.requests.length, 0);
+    });
+
+    it("filter and count: by path, kind, errcode, fault, or a predicate", async () => {
+      const token = emu.issueAccessToken(D.appId);
+      emu.injectFault({ path: GET_PUSH, errcode: 45011, times: 1 });
+      await api(GET_PUSH, token, {});
+      await api(GET_PUSH, token, {});
+      await getOption("not-a-token");
+      assert.equal(emu.count({ path: GET_PUSH }), 2);
+      assert.equal(emu.count({ path: /option$/ }), 1);
       assert.equal(emu.count({ kind: "get", errcode: 40001 }), 1);
+      assert.deepEqual(
+        emu.filter({ fault: true }).map((r) => r.errcode),
+        [45011],
+      );
+      assert.equal(emu.count({ fault: false }), 2);
+      assert.equal(
+        emu.count((r) => r.token === token),
+        2,
+      );
+    });
+
+    it("logRequests: false keeps only callCounts", async () => {
+      await emu.stop();
+      emu = new WeChatEmulator({ logRequests: false });
+      emu.addDemo();
+      base = await emu.start();
+      await stable();
+      assert.equal(emu.requests.length, 0);
+      assert.equal(emu.callCounts().token, 1);
+    });
+
+    it("reset: settings back to the defaults, log and faults cleared, tokens kept unless `tokens: true`", async () => {
+      const token = emu.issueAccessToken(D.appId);
+      await setLocation(token, "2");
+      emu.injectFault({ path: GET_PUSH, httpStatus: 503 });
+      emu.reset();
+      assert.equal(emu.options(D.appId).location_report, "0");
+      assert.equal(emu.requests.length, 0);
+      assert.equal((await api(GET_PUSH, token, {})).json.errcode, 0);
+      emu.reset({ tokens: true });
+      assert.equal((await getOption(token)).errcode, 40001);
     });
   });
 
-  describe("control endpoints", () => {
-    withEmulator();
-
-    it("GET /__emulator/state answers every account's options and callback config", async () => {
+  describe("GET /__emulator/state", () => {
+    it("answers every account's settings, and is not logged", async () => {
       emu.setOption(D.appId, "location_report", "1");
       const r = await call("/__emulator/state", undefined, { method: "GET" });
-      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, JSON.parse(JSON.stringify(emu.state())));
       assert.equal(r.json.accounts[D.appId].options.location_report, "1");
-      assert.deepEqual(r.json.accounts[LONELY_APP].callbackConfig, emu.callbackConfig(LONELY_APP));
-    });
-
-    it("GET /__emulator/requests answers the log; control calls are not logged", async () => {
-      await getOption(emu.issueAccessToken(D.appId), "location_report");
-      const r = await call("/__emulator/requests", undefined, { method: "GET" });
-      assert.equal(r.json.requests.length, 1);
-      assert.equal(r.json.requests[0].path, "/cgi-bin/component/get_authorizer_option");
-      assert.equal(r.json.counts.get, 1);
-    });
-
-    it("POST/DELETE /__emulator/faults add and clear rules without a token", async () => {
-      const t = emu.issueAccessToken(D.appId);
-      const added = await call("/__emulator/faults", { path: "/cgi-bin/component/get_authorizer_option", errcode: 45011, times: 5 });
-      assert.equal(added.status, 200);
-      assert.equal(typeof added.json.id, "number");
-      assert.equal((await getOption(t, "location_report")).json.errcode, 45011);
-      assert.equal((await call("/__emulator/faults", { pathRegex: "callbackconfig$", httpStatus: 503 })).status, 200);
-      assert.equal((await getCallback(t)).status, 503);
-      assert.equal((await call("/__emulator/faults", undefined, { method: "DELETE" })).status, 200);
-      assert.equal((await getOption(t, "location_report")).json.errcode, 0);
-      assert.equal((await getCallback(t)).status, 200);
-      assert.equal((await call("/__emulator/faults", { times: -1 })).status, 400);
-    });
-
-    it("POST /__emulator/reset restores defaults and clears the log", async () => {
-      const t = emu.issueAccessToken(D.appId);
-      await setOption(t, "location_report", "2");
-      await setCallback(t, FULL_CONFIG);
-      const r = await call("/__emulator/reset", {});
-      assert.equal(r.status, 200);
-      assert.equal(emu.options(D.appId).location_report, "0");
-      assert.deepEqual(emu.callbackConfig(D.appId).function_config, { enable: false, callbacks: [] });
       assert.equal(emu.requests.length, 0);
-      assert.equal((await getOption(t, "location_report")).json.errcode, 0, "tokens survive a plain reset");
     });
 
-    it("POST /__emulator/token mints a token for another process", async () => {
-      const r = await call("/__emulator/token", { appId: D.appId });
-      assert.equal((await getOption(r.json.access_token, "location_report")).json.errcode, 0);
-      assert.equal((await call("/__emulator/token", { appId: "wx1111111111111111" })).status, 400);
-    });
-  });
-
-  describe("state file", () => {
-    let dir: string;
-    beforeEach(() => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), "wechat-emu-"));
-    });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-    it("is written before a change is answered and loaded by the next emulator", async () => {
-      const stateFile = path.join(dir, "state.json");
-      await boot({ stateFile });
-      try {
-        const t = emu.issueAccessToken(D.appId);
-        await setOption(t, "voice_recognize", "1");
-        await setCallback(t, FULL_CONFIG);
-        const onDisk = JSON.parse(fs.readFileSync(stateFile, "utf8"));
-        assert.equal(onDisk.accounts[D.appId].options.voice_recognize, "1");
-        assert.deepEqual(onDisk.accounts[D.appId].callbackConfig, FULL_CONFIG);
-      } finally {
-        await emu.stop();
-      }
-      const next = new WeChatEmulator({ stateFile });
-      assert.equal(next.options(D.appId).voice_recognize, "1");
-      assert.deepEqual(next.callbackConfig(D.appId), FULL_CONFIG);
-      next.addDemo();
-      assert.equal(next.options(D.appId).voice_recognize, "1", "registering again keeps the settings");
-      assert.deepEqual(fs.readdirSync(dir), ["state.json"], "no temp file left behind");
+    it("is the only control endpoint: other paths under /__emulator/ answer 404", async () => {
+      assert.equal((await call("/__emulator/faults", { errcode: 45011 })).status, 404);
+      assert.equal((await call("/__emulator/state", {})).status, 404);
     });
   });
 
   describe("server", () => {
-    it("stop() returns promptly with a keep-alive connection open", async () => {
-      await boot();
+    it("stop() returns promptly with an idle keep-alive connection open", async () => {
       const agent = new http.Agent({ keepAlive: true });
       try {
-        const status = await new Promise<number>((resolve, reject) => {
-          const req = http.request(`${base}/__emulator/state`, { agent }, (res) => {
-            res.resume();
-            res.on("end", () => resolve(res.statusCode ?? 0));
-          });
-          req.on("error", reject);
-          req.end();
-        });
-        assert.equal(status, 200);
+        await new Promise<void>((resolve, reject) =>
+          http
+            .get(`${base}/__emulator/state`, { agent }, (res) => res.resume().on("end", resolve))
+            .on("error", reject)
+            .end(),
+        );
         const started = Date.now();
         await emu.stop();
-        assert.ok(Date.now() - started < 1000, "stop() waited for the idle keep-alive connection");
+        assert.ok(Date.now() - started < 1000, "stop() waited for the idle connection");
       } finally {
         agent.destroy();
       }
     });
 
     it("answers 1000 concurrent requests", async () => {
-      await boot();
-      try {
-        const t = emu.issueAccessToken(D.appId);
-        const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
-        const body = JSON.stringify({ option_name: "location_report" });
-        const one = () =>
-          new Promise<number>((resolve, reject) => {
-            const req = http.request(
-              `${base}/cgi-bin/component/get_authorizer_option?access_token=${t}`,
-              { method: "POST", agent, headers: { "content-type": "application/json", "content-length": body.length } },
-              (res) => {
-                let text = "";
-                res.setEncoding("utf8");
-                res.on("data", (c: string) => (text += c));
-                res.on("end", () => resolve(JSON.parse(text).errcode as number));
-              },
-            );
-            req.on("error", reject);
-            req.end(body);
-          });
-        const codes = await Promise.all(Array.from({ length: 1000 }, one));
-        assert.ok(codes.every((c) => c === 0));
-        assert.equal(emu.callCounts().get, 1000);
-        agent.destroy();
-      } finally {
-        await emu.stop();
-      }
+      const token = emu.issueAccessToken(D.appId);
+      const codes = await Promise.all(Array.from({ length: 1000 }, async () => (await getOption(token)).errcode));
+      assert.deepEqual(new Set(codes), new Set([0]));
+      assert.equal(emu.callCounts().get, 1000);
     });
   });
 
-  describe("CLI", () => {
-    it("prints one JSON line with baseUrl and credentials, serves, and exits 0 on SIGTERM", async () => {
-      const cli = path.join(__dirname, "emulator", "cli.js");
-      const child = spawn(process.execPath, [cli, "--port", "0", "--fleet", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+  describe("CLI (npm run emulator)", () => {
+    const cli = path.join(__dirname, "emulator", "cli.js");
+
+    it("prints one JSON line with baseUrl, credentials and fleet, serves with --latency, and exits 0 on SIGTERM", async () => {
+      const child = spawn(process.execPath, [cli, "--port", "0", "--fleet", "2", "--latency=200"], { stdio: ["ignore", "pipe", "pipe"] });
       try {
         const line = await new Promise<string>((resolve, reject) => {
           let out = "";
-          child.stdout.setEncoding("utf8");
-          child.stdout.on("data", (c: string) => {
-            out += c;
-            const nl = out.indexOf("\n");
-            if (nl >= 0) resolve(out.slice(0, nl));
+          child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+            out += chunk;
+            if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
           });
-          child.once("exit", (code) => reject(new Error(`cli exited early with ${code}`)));
+          child.once("exit", (code) => reject(new Error(`the CLI exited early with ${code}`)));
         });
         const info = JSON.parse(line);
         assert.match(info.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-        assert.deepEqual(info.credentials, { ...DEMO_CREDENTIALS });
+        assert.deepEqual(info.credentials, { ...D });
         assert.equal(info.fleet.length, 2);
-        const r = await fetch(`${info.baseUrl}/cgi-bin/stable_token`, {
-          method: "POST",
-          body: JSON.stringify({ grant_type: "client_credential", appid: D.appId, secret: D.appSecret }),
-        });
-        assert.equal(typeof ((await r.json()) as { access_token?: unknown }).access_token, "string");
-        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        base = info.baseUrl;
+        const started = Date.now();
+        assert.equal(typeof (await stable()).json.access_token, "string");
+        assert.ok(Date.now() - started >= 190, "--latency was not applied");
+        const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
         child.kill("SIGTERM");
         assert.equal(await exited, 0);
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
       }
+    });
+
+    it("exits 2 with the usage on an unknown argument", async () => {
+      const child = spawn(process.execPath, [cli, "--state-file", "x"], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+      assert.equal(await new Promise((resolve) => child.once("exit", resolve)), 2);
+      assert.match(err, /unknown argument --state-file\nusage: npm run emulator/);
     });
   });
 });

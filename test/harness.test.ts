@@ -1,7 +1,7 @@
-// Specification of the engine harness (test/harness), run against the throwaway fixture (test/fixtures/throwaway):
-// the real program runtime and dynamic-provider host, driven through the CLI exactly as a user would run it.
-// The fixture's provider keeps its "remote" state in a JSON file; assertions look at that file, at the state file and
-// at the --json summary. Within a describe the its run in order, each one step of a lifecycle.
+// Specification of what the engine harness (test/harness) does that the parity suite (test/parity.test.ts, the same
+// scenarios through the harness and the real CLI) does not show: its configuration, its state file and output, its
+// parallelism, components, stack references and checkpoints. It runs against the throwaway fixture
+// (test/fixtures/throwaway), whose provider keeps its "remote" state in a JSON file, with `engine: "harness"`.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,15 +19,15 @@ import {
 } from "./harness";
 
 const FIXTURE = path.resolve(__dirname, "..", "..", "test", "fixtures", "throwaway");
-const ITEM = "pulumi-nodejs:dynamic/throwaway:Item";
 
 interface Remote {
   items: { [id: string]: { key: string; value: string; token?: string; version: number } };
   log: { op: string; key: string; id: string }[];
   maxInFlight: number;
+  maxChecksInFlight?: number;
 }
 
-/** One stack of the fixture: its own state file and "remote" file in a temporary directory. */
+/** One stack of the fixture: its own file backend and "remote" file in a temporary directory. */
 class Sandbox {
   constructor(
     readonly stack = "dev",
@@ -42,51 +42,31 @@ class Sandbox {
     return stateFileOf(this.options("up"));
   }
 
-  run(
-    command: RunEngineOptions["command"],
-    env: Record<string, string> = {},
-    extra: Partial<RunEngineOptions> = {},
-  ): Promise<RunEngineResult> {
-    return runEngine({ ...this.options(command, env), ...extra });
-  }
-
   options(command: RunEngineOptions["command"], env: Record<string, string> = {}): RunEngineOptions {
+    const base = { THROWAWAY_REMOTE: this.remoteFile, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
     return {
       command,
       cwd: FIXTURE,
       stack: this.stack,
       backendDir: path.join(this.dir, "state"),
       engine: "harness",
-      env: { THROWAWAY_REMOTE: this.remoteFile, PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...env },
+      env: { ...base, ...env },
     };
+  }
+
+  run(command: RunEngineOptions["command"], env: Record<string, string> = {}, extra: Partial<RunEngineOptions> = {}) {
+    return runEngine({ ...this.options(command, env), ...extra });
   }
 
   remote(): Remote {
     return JSON.parse(fs.readFileSync(this.remoteFile, "utf8")) as Remote;
   }
 
-  state(): StackState {
-    const state = readState(this.stateFile);
-    assert.ok(state, `no state file at ${this.stateFile}`);
-    return state;
+  /** The fixture's items in the state, by name. */
+  items(state: StackState | undefined = readState(this.stateFile)): Map<string, StackState["resources"][number]> {
+    const items = (state?.resources ?? []).filter((r) => r.type === "pulumi-nodejs:dynamic/throwaway:Item");
+    return new Map(items.map((r) => [r.urn.split("::").pop()!, r]));
   }
-
-  /** The custom resources in the state, by resource name. */
-  items(): Map<string, StackState["resources"][number]> {
-    return new Map(
-      this.state()
-        .resources.filter((r) => r.custom)
-        .map((r) => [r.urn.split("::").pop()!, r]),
-    );
-  }
-
-  cleanup(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function items(specs: { name: string; key?: string; value?: string; deleteBeforeReplace?: boolean }[]): Record<string, string> {
-  return { THROWAWAY_ITEMS: JSON.stringify(specs) };
 }
 
 /** Asserts success and returns the summary. */
@@ -96,245 +76,58 @@ function ok(result: RunEngineResult) {
   return result.summary;
 }
 
-function changes(c: Partial<{ create: number; update: number; replace: number; delete: number; same: number }>) {
-  return { create: 0, update: 0, replace: 0, delete: 0, same: 0, ...c };
-}
-
 describe("engine harness", function () {
   const sandboxes: Sandbox[] = [];
-  const sandbox = (stack?: string, dir?: string) => {
-    const s = new Sandbox(stack, dir);
-    sandboxes.push(s);
-    return s;
-  };
-  after(() => sandboxes.forEach((s) => s.cleanup()));
-
-  let previewed: RunEngineResult;
+  const sandbox = (stack?: string, dir?: string) => sandboxes[sandboxes.push(new Sandbox(stack, dir)) - 1];
+  after(() => sandboxes.forEach((s) => fs.rmSync(s.dir, { recursive: true, force: true })));
 
   describe("preview", function () {
     const s = sandbox();
     let result: RunEngineResult;
     before(async () => {
-      // The one run that type-checks the program (PULUMI_NODEJS_TYPESCRIPT without transpile-only); the
-      // configuration and --json specs below read it too.
-      result = previewed = await s.run("preview", { THROWAWAY_COUNT: "2", PULUMI_NODEJS_TRANSPILE_ONLY: "" });
+      // The one run that type-checks the program (PULUMI_NODEJS_TYPESCRIPT without transpile-only).
+      result = await s.run("preview", { THROWAWAY_COUNT: "2", PULUMI_NODEJS_TRANSPILE_ONLY: "" });
     });
 
-    it("plans a create for every new resource", function () {
+    it("answers the program with the checked inputs, and unknown outputs for what the provider computes", function () {
       const summary = ok(result);
-      assert.deepStrictEqual(summary.changes, changes({ create: 2 }));
-      assert.match(result.stdout, new RegExp(`\\+ create ${ITEM} item-0`));
-      assert.match(result.stdout, /\+ 2 to create/);
+      assert.deepStrictEqual(summary.changes, { create: 2, update: 0, replace: 0, delete: 0, same: 0 });
+      assert.deepStrictEqual(summary.outputs.values, ["v1", "v1"]);
+      assert.deepStrictEqual(summary.outputs.ids, ["[unknown]", "[unknown]"]);
     });
 
-    it("calls no Create and writes neither the remote nor the state file", function () {
+    it("calls no Create and writes no state", function () {
       assert.strictEqual(fs.existsSync(s.remoteFile), false);
       assert.strictEqual(fs.existsSync(s.stateFile), false);
     });
 
-    it("answers the program with the checked inputs, and unknown outputs the provider would compute", function () {
-      assert.deepStrictEqual(result.summary!.outputs.values, ["v1", "v1"]);
-      assert.deepStrictEqual(result.summary!.outputs.ids, ["[unknown]", "[unknown]"]);
-      assert.deepStrictEqual(result.summary!.outputs.versions, ["[unknown]", "[unknown]"]);
+    it("reads the stack's configuration from Pulumi.<stack>.yaml, keys namespaced with the project's name", function () {
+      assert.strictEqual(result.summary!.outputs.greeting, "hello from Pulumi.dev.yaml");
+    });
+
+    it("puts one JSON summary on the last line of stdout", function () {
+      const parsed = JSON.parse(result.stdout.trimEnd().split("\n").pop()!) as Record<string, unknown>;
+      assert.deepStrictEqual(Object.keys(parsed.changes as object).sort(), ["create", "delete", "replace", "same", "update"]);
+      assert.strictEqual(parsed.engine, "harness");
     });
   });
 
-  describe("up", function () {
-    const s = sandbox();
-
-    it("creates every resource and records it in the state", async function () {
-      const summary = ok(await s.run("up", { THROWAWAY_COUNT: "2" }));
-      assert.deepStrictEqual(summary.changes, changes({ create: 2 }));
-      assert.deepStrictEqual(Object.keys(s.remote().items).sort(), ["id-k-item-0", "id-k-item-1"]);
-      assert.ok(s.stateFile.includes(`${path.sep}throwaway${path.sep}dev.`), "the state lives in the file backend's layout");
-      const item0 = s.items().get("item-0")!;
-      assert.strictEqual(item0.type, ITEM);
-      assert.strictEqual(item0.id, "id-k-item-0");
-      assert.strictEqual(item0.inputs.value, "v1");
-      assert.strictEqual(typeof item0.inputs.__provider, "string", "inputs keep __provider as Pulumi stores it");
-      assert.strictEqual(item0.outputs.version, 1);
-      assert.deepStrictEqual(s.state().outputs.ids, ["id-k-item-0", "id-k-item-1"]);
-      assert.deepStrictEqual(summary.outputs.ids, ["id-k-item-0", "id-k-item-1"]);
+  describe("configuration", function () {
+    it("can be overridden with --config", async function () {
+      const summary = ok(await sandbox().run("preview", { THROWAWAY_COUNT: "0" }, { config: { "throwaway:greeting": "hi" } }));
+      assert.strictEqual(summary.outputs.greeting, "hi");
     });
 
-    it("changes nothing on a second run: every resource is the same", async function () {
-      const before = s.remote().log.length;
-      const summary = ok(await s.run("up", { THROWAWAY_COUNT: "2" }));
-      assert.deepStrictEqual(summary.changes, changes({ same: 2 }));
-      assert.strictEqual(s.remote().log.length, before, "no provider write");
-    });
-
-    it("updates in place when a value changes", async function () {
-      const summary = ok(await s.run("up", items([{ name: "item-0", value: "v2" }, { name: "item-1" }])));
-      assert.deepStrictEqual(summary.changes, changes({ update: 1, same: 1 }));
-      assert.deepStrictEqual(s.remote().items["id-k-item-0"], { key: "k-item-0", value: "v2", version: 2 });
-      const item0 = s.items().get("item-0")!;
-      assert.strictEqual(item0.id, "id-k-item-0");
-      assert.strictEqual(item0.outputs.value, "v2");
-      assert.strictEqual(item0.outputs.version, 2);
-    });
-
-    it("replaces when the identity changes: creates the new one, then deletes the old one", async function () {
-      const logStart = s.remote().log.length;
-      const summary = ok(
-        await s.run(
-          "up",
-          items([
-            { name: "item-0", value: "v2" },
-            { name: "item-1", key: "other" },
-          ]),
-        ),
-      );
-      assert.deepStrictEqual(summary.changes, changes({ replace: 1, same: 1 }));
-      const remote = s.remote();
-      assert.deepStrictEqual(Object.keys(remote.items).sort(), ["id-k-item-0", "id-other"]);
-      assert.deepStrictEqual(
-        remote.log.slice(logStart).map((l) => `${l.op} ${l.id}`),
-        ["create id-other", "delete id-k-item-1"],
-      );
-      const entries = s.state().resources.filter((r) => r.urn.endsWith("::item-1"));
-      assert.strictEqual(entries.length, 1, "the old half is gone from the state");
-      assert.strictEqual(entries[0].id, "id-other");
-      assert.strictEqual(entries[0].delete, undefined);
-    });
-
-    it("deletes the old one first when the resource asks for deleteBeforeReplace", async function () {
-      const logStart = s.remote().log.length;
-      const summary = ok(
-        await s.run(
-          "up",
-          items([
-            { name: "item-0", value: "v2" },
-            { name: "item-1", key: "third", deleteBeforeReplace: true },
-          ]),
-        ),
-      );
-      assert.deepStrictEqual(summary.changes, changes({ replace: 1, same: 1 }));
-      assert.deepStrictEqual(
-        s
-          .remote()
-          .log.slice(logStart)
-          .map((l) => `${l.op} ${l.id}`),
-        ["delete id-other", "create id-third"],
-      );
-    });
-
-    it("deletes resources the program no longer registers", async function () {
-      const summary = ok(await s.run("up", items([{ name: "item-0", value: "v2" }])));
-      assert.deepStrictEqual(summary.changes, changes({ delete: 1, same: 1 }));
-      assert.deepStrictEqual(Object.keys(s.remote().items), ["id-k-item-0"]);
-      assert.deepStrictEqual([...s.items().keys()], ["item-0"]);
+    it("decrypts `secure:` values of Pulumi.<stack>.yaml with the file's salt, and keeps them secret", async function () {
+      const s = sandbox("secure");
+      const result = await s.run("up", { THROWAWAY_COUNT: "1" });
+      ok(result);
+      assert.strictEqual(s.remote().items["id-k-item-0"].token, "tok-from-the-stack-file-5e1d");
+      assert.strictEqual(result.summary!.outputs.tokenOut, "[secret]");
     });
   });
 
-  describe("refresh", function () {
-    const s = sandbox();
-    let refreshed: RunEngineResult;
-    before(async () => {
-      ok(await s.run("up", { THROWAWAY_COUNT: "3" }));
-      const remote = s.remote();
-      remote.items["id-k-item-1"].value = "changed out of band";
-      delete remote.items["id-k-item-2"];
-      fs.writeFileSync(s.remoteFile, JSON.stringify(remote));
-      refreshed = await s.run("refresh", { THROWAWAY_COUNT: "3" });
-    });
-
-    it("reports a resource whose outputs changed as an update, and one that is gone as a delete", function () {
-      const summary = ok(refreshed);
-      assert.deepStrictEqual(summary.changes, changes({ update: 1, delete: 1, same: 1 }));
-      const state = s.items();
-      assert.strictEqual(state.get("item-1")!.outputs.value, "changed out of band");
-      assert.strictEqual(state.has("item-2"), false);
-    });
-
-    it("does not run the program", function () {
-      assert.deepStrictEqual(refreshed.summary!.rpcs, {});
-      assert.strictEqual(refreshed.summary!.programExitCode, undefined);
-    });
-
-    it("is followed by an up that puts the remote back as the program says", async function () {
-      const summary = ok(await s.run("up", { THROWAWAY_COUNT: "3" }));
-      assert.deepStrictEqual(summary.changes, changes({ create: 1, update: 1, same: 1 }));
-      const remote = s.remote();
-      assert.strictEqual(remote.items["id-k-item-1"].value, "v1");
-      assert.ok(remote.items["id-k-item-2"]);
-      assert.deepStrictEqual(ok(await s.run("up", { THROWAWAY_COUNT: "3" })).changes, changes({ same: 3 }));
-    });
-  });
-
-  describe("destroy", function () {
-    it("deletes every resource, children before their component, and leaves an empty state file", async function () {
-      const s = sandbox();
-      ok(await s.run("up", { THROWAWAY_COUNT: "3", THROWAWAY_GROUP: "1" }));
-      assert.ok(s.state().resources.some((r) => r.type === "throwaway:index:Group"));
-      const summary = ok(await s.run("destroy"));
-      assert.deepStrictEqual(summary.changes, changes({ delete: 3 }));
-      assert.deepStrictEqual(s.remote().items, {});
-      const state = s.state();
-      assert.deepStrictEqual(state.resources, []);
-      assert.deepStrictEqual(state.outputs, {});
-      assert.deepStrictEqual(summary.outputs, {});
-    });
-
-    it("runs independent deletes in parallel, at most --parallel at a time", async function () {
-      const s = sandbox();
-      ok(await s.run("up", { THROWAWAY_COUNT: "6" }));
-      const remote = s.remote();
-      remote.maxInFlight = 0;
-      fs.writeFileSync(s.remoteFile, JSON.stringify(remote));
-      const started = Date.now();
-      const summary = ok(await s.run("destroy", { THROWAWAY_DELAY_MS: "300" }, { parallel: 2 }));
-      assert.strictEqual(summary.changes.delete, 6);
-      assert.strictEqual(s.remote().maxInFlight, 2);
-      assert.ok(Date.now() - started >= 900, "6 deletes of 300 ms, 2 at a time, take at least 900 ms");
-    });
-  });
-
-  describe("failures", function () {
-    const s = sandbox();
-    before(async () => {
-      ok(await s.run("up", { THROWAWAY_COUNT: "2" }));
-    });
-
-    it("a provider error fails the run, names the resource, and keeps its last good state", async function () {
-      const result = await s.run("up", { THROWAWAY_COUNT: "2", THROWAWAY_VALUE: "v2", THROWAWAY_FAIL: "k-item-1" });
-      assert.notStrictEqual(result.code, 0);
-      const summary = result.summary!;
-      const failure = summary.failed.find((f) => f.urn.endsWith("::item-1"));
-      assert.ok(failure, JSON.stringify(summary.failed));
-      assert.match(failure.message, /update failed: injected update failure for k-item-1/);
-      assert.match(result.stdout, /injected update failure for k-item-1/);
-      const state = s.items();
-      assert.strictEqual(state.get("item-1")!.outputs.value, "v1", "the failed resource keeps its previous state");
-      assert.strictEqual(state.get("item-0")!.outputs.value, "v2", "an independent resource went ahead");
-      assert.strictEqual(s.remote().items["id-k-item-1"].value, "v1");
-    });
-
-    it("a partial failure (ErrorResourceInitFailed) keeps the resource, and the next up finishes it", async function () {
-      const result = await s.run("up", { THROWAWAY_COUNT: "3", THROWAWAY_VALUE: "v2", THROWAWAY_FAIL_INIT: "k-item-2" });
-      assert.notStrictEqual(result.code, 0);
-      assert.ok(result.summary!.failed.some((f) => f.urn.endsWith("::item-2") && /not initialized/.test(f.message)));
-      const item2 = s.items().get("item-2")!;
-      assert.strictEqual(item2.id, "id-k-item-2");
-      assert.deepStrictEqual(item2.initErrors, ["the item did not become ready"]);
-
-      const summary = ok(await s.run("up", { THROWAWAY_COUNT: "3", THROWAWAY_VALUE: "v2" }));
-      assert.deepStrictEqual(summary.changes, changes({ update: 1, same: 2 }), "item-2 finished");
-      assert.strictEqual(s.items().get("item-2")!.initErrors, undefined);
-    });
-
-    it("check failures print `property: reason`, fail the run and call no Create", async function () {
-      const logStart = s.remote().log.length;
-      const result = await s.run("up", items([{ name: "item-new", value: "invalid value" }]));
-      assert.notStrictEqual(result.code, 0);
-      assert.match(result.stdout, /value: "invalid value" is not an acceptable value/);
-      assert.strictEqual(s.remote().log.length, logStart);
-      assert.strictEqual(s.items().has("item-new"), false);
-      assert.strictEqual(s.items().size, 3, "a failed program deletes nothing");
-    });
-  });
-
-  describe("secrets", function () {
+  describe("state and output", function () {
     const s = sandbox();
     const token = "tok-7f3a9c1e-never-print-me";
     let result: RunEngineResult;
@@ -342,92 +135,126 @@ describe("engine harness", function () {
       result = await s.run("up", { THROWAWAY_COUNT: "1" }, { secrets: { token }, verbose: true });
     });
 
-    it("reach the provider as plain values, as the real engine sends them to the dynamic provider", function () {
+    it("is the real CLI's checkpoint, where the CLI keeps it", function () {
       ok(result);
-      assert.strictEqual(s.remote().items["id-k-item-0"].token, token);
+      assert.strictEqual(s.stateFile, path.join(s.dir, "state", ".pulumi", "stacks", "throwaway", "dev.json"));
+      const file = JSON.parse(fs.readFileSync(s.stateFile, "utf8")) as {
+        version: number;
+        checkpoint: { stack: string; latest: Record<string, unknown> };
+      };
+      assert.strictEqual(file.version, 3);
+      assert.strictEqual(file.checkpoint.stack, "organization/throwaway/dev");
+      assert.deepStrictEqual(Object.keys(file.checkpoint.latest), ["manifest", "secrets_providers", "resources", "metadata"]);
     });
 
-    it("never appear in the state file or in the output", function () {
-      assert.strictEqual(fs.readFileSync(s.stateFile, "utf8").includes(token), false);
-      assert.strictEqual(result.stdout.includes(token), false);
-      assert.strictEqual(result.stderr.includes(token), false);
-      assert.strictEqual(result.summary!.outputs.tokenOut, "[secret]");
-    });
-
-    it("are stored marked as secrets, and decrypt with the run's passphrase", function () {
-      const stored = s.items().get("item-0")!;
-      for (const where of [stored.inputs.token, stored.outputs.token, s.state().outputs.tokenOut]) {
-        assert.strictEqual((where as Record<string, unknown>)[SECRET_SIG_KEY], SECRET_SIG);
-        assert.strictEqual(typeof (where as Record<string, unknown>).ciphertext, "string");
-      }
-      const decrypted = readState(s.stateFile, { decrypt: true })!;
-      assert.deepStrictEqual(decrypted.outputs.tokenOut, { [SECRET_SIG_KEY]: SECRET_SIG, value: token });
+    it("keeps secrets sealed in the file and out of the output, and they open with the run's passphrase", function () {
+      for (const text of [fs.readFileSync(s.stateFile, "utf8"), result.stdout, result.stderr])
+        assert.strictEqual(text.includes(token), false);
+      const stored = s.items().get("item-0")!.outputs.token as Record<string, unknown>;
+      assert.strictEqual(stored[SECRET_SIG_KEY], SECRET_SIG);
+      assert.match(stored.ciphertext as string, /^v1:/);
+      const opened = s.items(readState(s.stateFile, { decrypt: true })).get("item-0")!;
+      assert.deepStrictEqual(opened.outputs.token, { [SECRET_SIG_KEY]: SECRET_SIG, value: token });
     });
   });
 
-  describe("configuration", function () {
-    let overridden: RunEngineResult;
-    before(async () => {
-      overridden = await sandbox().run("preview", { THROWAWAY_COUNT: "0" }, { config: { "throwaway:greeting": "hi" } });
+  describe("a partial failure", function () {
+    it("keeps the resource created but not initialized, and the next up finishes it", async function () {
+      const s = sandbox();
+      const failed = await s.run("up", { THROWAWAY_COUNT: "1", THROWAWAY_FAIL_INIT: "k-item-0" });
+      assert.strictEqual(failed.code, 1);
+      assert.deepStrictEqual(s.items().get("item-0")!.initErrors, ["the item did not become ready"]);
+      const summary = ok(await s.run("up", { THROWAWAY_COUNT: "1" }));
+      assert.strictEqual(summary.changes.update, 1, "an unchanged resource with init errors is updated");
+      assert.strictEqual(s.items().get("item-0")!.initErrors, undefined);
+    });
+  });
+
+  describe("deletes", function () {
+    it("remove every resource, components included, and leave a stack without resources", async function () {
+      const s = sandbox();
+      ok(await s.run("up", { THROWAWAY_COUNT: "3", THROWAWAY_GROUP: "1" }));
+      const summary = ok(await s.run("destroy"));
+      assert.strictEqual(summary.changes.delete, 3);
+      assert.deepStrictEqual(s.remote().items, {});
+      assert.deepStrictEqual(readState(s.stateFile)!.resources, []);
     });
 
-    it("comes from Pulumi.<stack>.yaml, keys namespaced with the project name", function () {
-      // The preview above ran with the file's value.
-      assert.strictEqual(previewed.summary!.outputs.greeting, "hello from Pulumi.dev.yaml");
-    });
-
-    it("can be overridden with --config", function () {
-      assert.strictEqual(ok(overridden).outputs.greeting, "hi");
+    it("run in parallel, at most --parallel at a time", async function () {
+      const s = sandbox();
+      ok(await s.run("up", { THROWAWAY_COUNT: "6" }));
+      fs.writeFileSync(s.remoteFile, JSON.stringify({ ...s.remote(), maxInFlight: 0 }));
+      ok(await s.run("destroy", { THROWAWAY_DELAY_MS: "300" }, { parallel: 2 }));
+      assert.strictEqual(s.remote().maxInFlight, 2);
     });
   });
 
   describe("stack references", function () {
-    it("read the outputs of the stack whose state file is beside this one", async function () {
+    it("read the outputs of a stack of the same file backend, by organization/project/stack", async function () {
       const producer = sandbox("producer");
       ok(await producer.run("up", { THROWAWAY_COUNT: "3" }));
-      const consumer = sandbox("consumer", producer.dir);
-      const summary = ok(await consumer.run("up", { THROWAWAY_COUNT: "0", THROWAWAY_STACKREF: "producer" }));
+      const summary = ok(await sandbox("consumer", producer.dir).run("up", { THROWAWAY_COUNT: "0", THROWAWAY_STACKREF: "producer" }));
       assert.strictEqual(summary.outputs.refCount, 3);
     });
   });
 
-  describe("interruption", function () {
-    it("a run killed with SIGKILL leaves a readable state, and the next up converges", async function () {
+  describe("steps", function () {
+    it("have Check and Diff run one resource at a time, as the CLI's step generator runs them", async function () {
       const s = sandbox();
-      const env = { THROWAWAY_COUNT: "20", THROWAWAY_DELAY_MS: "100" };
-      const { child, result } = spawnEngine({ ...s.options("up", env), parallel: 3 });
-      // Kill once some (not all) creates have reached the remote.
+      ok(await s.run("up", { THROWAWAY_COUNT: "4", THROWAWAY_CHECK_DELAY_MS: "100" }));
+      assert.strictEqual(s.remote().maxChecksInFlight, 1);
+    });
+
+    it("are each in the state before the program hears of them, so a run killed at any point resumes", async function () {
+      const s = sandbox();
+      const env = { THROWAWAY_COUNT: "10", THROWAWAY_CHAIN: "1", THROWAWAY_DELAY_MS: "100" };
+      const { child, result } = spawnEngine(s.options("up", env));
+      // Kill once a few items exist: each was registered only after the one before it was answered.
       await new Promise<void>((resolve) => {
         const poll = setInterval(() => {
-          const created = fs.existsSync(s.remoteFile) ? Object.keys(s.remote().items).length : 0;
-          if (created >= 6) {
+          if (fs.existsSync(s.remoteFile) && Object.keys(s.remote().items).length >= 4) {
             clearInterval(poll);
             child.kill("SIGKILL");
             resolve();
           }
         }, 20);
       });
-      const killed = await result;
-      assert.strictEqual(killed.signal, "SIGKILL");
-      const partial = fs.existsSync(s.stateFile) ? s.items().size : 0;
-      assert.ok(partial < 20, `state has ${partial} of 20 resources`);
-
-      const summary = ok(await s.run("up", { THROWAWAY_COUNT: "20" }));
-      assert.strictEqual(summary.changes.create + summary.changes.same, 20);
-      assert.strictEqual(s.items().size, 20);
-      assert.strictEqual(Object.keys(s.remote().items).length, 20);
-      assert.deepStrictEqual(ok(await s.run("up", { THROWAWAY_COUNT: "20" })).changes, changes({ same: 20 }));
+      assert.strictEqual((await result).signal, "SIGKILL");
+      const created = Object.keys(s.remote().items).length;
+      const saved = s.items();
+      for (let i = 0; i < created - 1; i++) assert.ok(saved.has(`item-${i}`), `item-${i} was answered, so it is in the state`);
+      const summary = ok(await s.run("up", env));
+      assert.strictEqual(summary.changes.create + summary.changes.same, 10);
+      assert.strictEqual(ok(await s.run("up", env)).changes.same, 10);
     });
   });
+});
 
-  describe("--json", function () {
-    it("puts one JSON object with changes and outputs on the last line of stdout", function () {
-      const last = previewed.stdout.trimEnd().split("\n").pop()!;
-      const parsed = JSON.parse(last) as Record<string, unknown>;
-      assert.deepStrictEqual(Object.keys(parsed.changes as object).sort(), ["create", "delete", "replace", "same", "update"]);
-      assert.strictEqual(typeof parsed.outputs, "object");
-      assert.deepStrictEqual(parsed.failed, []);
-      assert.strictEqual(parsed.engine, "harness");
-    });
+describe("choosing the engine (npm run engine)", function () {
+  this.timeout(120_000);
+  const noCli = { PULUMI_WECHAT_CLI_DIR: path.join(os.tmpdir(), "pulumi-wechat-no-cli-here") };
+  const options = (engine?: string): RunEngineOptions => ({
+    command: "preview",
+    cwd: FIXTURE,
+    stack: "dev",
+    backendDir: fs.mkdtempSync(path.join(os.tmpdir(), "harness-engine-")),
+    engine,
+    env: {
+      ...noCli,
+      THROWAWAY_REMOTE: path.join(os.tmpdir(), "unused-remote.json"),
+      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+      WECHAT_ENGINE: "",
+    },
+  });
+
+  it("fails with what to run when the real CLI is asked for and not built, rather than fall back", async function () {
+    const result = await runEngine(options("pulumi"));
+    assert.notStrictEqual(result.code, 0);
+    assert.match(result.stderr, /the Pulumi CLI is not installed here: run `npm run pulumi:install`/);
+    assert.strictEqual(result.summary?.changes.create, 0);
+  });
+
+  it("runs the harness when none is asked for and the CLI is not built, and says so in the summary", async function () {
+    assert.strictEqual(ok(await runEngine(options())).engine, "harness");
   });
 });

@@ -1,120 +1,53 @@
 /**
- * `npm run emulator -- [--port N (default 8765)] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]`
+ * `npm run emulator -- [--port N] [--latency MS] [--fleet N]`
  *
- * Starts the WeChat API emulator on 127.0.0.1 with the demo platform and account of DEMO_CREDENTIALS
- * (plus N fleet accounts authorized to the demo platform), prints ONE JSON line to stdout:
+ * Serves the WeChat API emulator on 127.0.0.1 with the demo platform and account of DEMO_CREDENTIALS, plus N fleet
+ * accounts authorized to the demo platform, and prints ONE JSON line to stdout:
  *   {"baseUrl":"http://127.0.0.1:PORT","credentials":{...},"fleet":[...]}   ("fleet" only with --fleet)
- * and runs until SIGINT or SIGTERM, then exits 0. Errors go to stderr with exit code 2 (bad usage) or 1.
+ * then runs until SIGINT or SIGTERM and exits 0. Errors go to stderr, with exit code 2 for bad usage, else 1.
  */
-import { WeChatEmulator, EmulatorOptions, FleetAccount } from "./server";
+import { WeChatEmulator } from "./server";
 
-interface CliArgs {
-  port: number;
-  stateFile?: string;
-  tokenLifetimeSec?: number;
-  latencyMs?: number;
-  fleet: number;
-  seed?: number;
-}
+const USAGE = "usage: npm run emulator -- [--port N] [--latency MS] [--fleet N]";
 
-const USAGE = "usage: npm run emulator -- [--port N] [--state-file F] [--token-lifetime S] [--latency MS] [--fleet N] [--seed N]";
+/** The port the examples' `dev` stacks (their Pulumi.dev.yaml) expect; --port 0 picks a free one. */
+const DEFAULT_PORT = 8765;
 
-/** The port the examples' `dev` stacks expect the emulator on. */
-export const DEFAULT_PORT = 8765;
-
-class UsageError extends Error {}
-
-function parseArgs(argv: string[]): CliArgs {
-  // 8765 is the port the examples' `dev` stacks point at (examples/*/Pulumi.dev.yaml); --port 0 picks a free one.
-  const args: CliArgs = { port: DEFAULT_PORT, fleet: 0 };
-  const number = (flag: string, value: string | undefined, min: number): number => {
-    const n = Number(value);
-    if (value === undefined || value === "" || !Number.isFinite(n) || n < min) {
-      throw new UsageError(`${flag} needs a number >= ${min}`);
-    }
-    return n;
-  };
+/** The value of each flag, from "--flag value" or "--flag=value". */
+function parseArgs(argv: string[]): { port: number; latency: number; fleet: number } {
+  const args = { port: DEFAULT_PORT, latency: 0, fleet: 0 };
   for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i];
-    let value: string | undefined;
-    const eq = flag.indexOf("=");
-    if (flag.startsWith("--") && eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    const next = () => value ?? argv[++i];
-    switch (flag) {
-      case "--port":
-        args.port = number(flag, next(), 0);
-        break;
-      case "--state-file": {
-        const f = next();
-        if (!f) throw new UsageError("--state-file needs a path");
-        args.stateFile = f;
-        break;
-      }
-      case "--token-lifetime":
-        args.tokenLifetimeSec = number(flag, next(), 1);
-        break;
-      case "--latency":
-        args.latencyMs = number(flag, next(), 0);
-        break;
-      case "--fleet":
-        args.fleet = Math.floor(number(flag, next(), 0));
-        break;
-      case "--seed":
-        args.seed = Math.floor(number(flag, next(), 0));
-        break;
-      case "-h":
-      case "--help":
-        process.stdout.write(USAGE + "\n");
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`unknown argument ${flag}`);
-    }
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const name = flag.slice(2) as keyof typeof args;
+    if (!flag.startsWith("--") || !(name in args)) throw new Error(`unknown argument ${argv[i]}`);
+    const value = Number(inline ?? argv[++i]);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${flag} needs a whole number >= 0`);
+    args[name] = value;
   }
   return args;
 }
 
 async function main(): Promise<void> {
-  let args: CliArgs;
+  if (process.argv.includes("--help")) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const options: EmulatorOptions = {
-    stateFile: args.stateFile,
-    tokenLifetimeSec: args.tokenLifetimeSec,
-    latencyMs: args.latencyMs,
-    seed: args.seed,
-  };
-  const emu = new WeChatEmulator(options);
-  const credentials = emu.addDemo();
-  let fleet: FleetAccount[] | undefined;
-  if (args.fleet > 0) fleet = emu.addFleet(credentials.componentAppId, args.fleet);
-  const baseUrl = await emu.start(args.port);
-
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    emu.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`emulator: error while stopping: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
-
-  const line: Record<string, unknown> = { baseUrl, credentials };
-  if (fleet) line.fleet = fleet;
-  process.stdout.write(JSON.stringify(line) + "\n");
+  const emulator = new WeChatEmulator();
+  const credentials = emulator.addDemo();
+  const fleet = args.fleet > 0 ? emulator.addFleet(credentials.componentAppId, args.fleet) : undefined;
+  emulator.setLatency(args.latency);
+  const baseUrl = await emulator.start(args.port);
+  const shutdown = () => void emulator.stop().then(() => process.exit(0));
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+  process.stdout.write(JSON.stringify({ baseUrl, credentials, ...(fleet && { fleet }) }) + "\n");
 }
 
 main().catch((err: Error) => {

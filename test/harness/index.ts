@@ -1,16 +1,12 @@
 /**
  * The harness for tests: run a command exactly as a user would (the CLI in a child process, with --json) and read
- * the state file it keeps.
+ * the state it keeps, which is the real CLI's checkpoint whichever engine ran.
  */
 import { ChildProcess, spawn } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { StackState, checkpointFile, decryptState, readCheckpoint } from "../pulumi/checkpoint";
-import { chooseEngine } from "../pulumi/run";
-import { EngineOptions, Summary, backendDirOf, defaultStateFile } from "./engine";
+import { EngineOptions, Summary, backendDirOf } from "./engine";
 import { readProject } from "./project";
-import { SecretCipher, readStateFile } from "./state";
-import { PropertyMap } from "./values";
 
 export { Command, Summary, DEFAULT_PARALLEL, makeUrn } from "./engine";
 export { ResourceState, StackState } from "../pulumi/checkpoint";
@@ -88,27 +84,16 @@ export function parseSummary(stdout: string): Summary | undefined {
   }
 }
 
-/** The file in which the engine of a run keeps the stack's state. */
+/** The checkpoint file of the run's stack: the same whichever engine runs it. */
 export function stateFileOf(opts: Pick<RunEngineOptions, "cwd" | "stack" | "backendDir" | "engine">): string {
-  const project = readProject(opts.cwd).name;
-  const backendDir = backendDirOf(opts);
-  return chooseEngine(opts.engine) === "pulumi"
-    ? checkpointFile(backendDir, project, opts.stack)
-    : defaultStateFile(backendDir, project, opts.stack);
+  return checkpointFile(backendDirOf(opts), readProject(opts.cwd).name, opts.stack);
 }
 
 /**
- * A stack's state as the engine stored it (secrets encrypted as {sig, ciphertext}), or undefined when there is none.
- * With `{ decrypt: true }`, secrets come back as {sig, value} (needs the run's PULUMI_CONFIG_PASSPHRASE).
+ * A stack's state as stored (secrets encrypted as {sig, ciphertext}), or undefined when there is none. With
+ * `{ decrypt: true }`, secrets come back as {sig, value} (needs the run's PULUMI_CONFIG_PASSPHRASE).
  */
 export function readState(stateFile: string, opts: { decrypt?: boolean } = {}): StackState | undefined {
-  if (!fs.existsSync(stateFile)) return undefined;
-  if (!stateFile.endsWith(".harness.json")) {
-    const state = readCheckpoint(stateFile);
-    return state && opts.decrypt ? decryptState(state) : state;
-  }
-  const raw = readStateFile(stateFile)!;
-  const cipher = opts.decrypt ? new SecretCipher(raw.secretsProvider?.salt) : undefined;
-  const open = (value: PropertyMap) => (cipher ? (cipher.open(value) as PropertyMap) : value);
-  return { resources: raw.resources.map((r) => ({ ...r, inputs: open(r.inputs), outputs: open(r.outputs) })), outputs: open(raw.outputs) };
+  const state = readCheckpoint(stateFile);
+  return state && opts.decrypt ? decryptState(state) : state;
 }

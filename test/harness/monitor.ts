@@ -1,6 +1,6 @@
 /**
- * The gRPC face of the engine: the ResourceMonitor and Engine services the program runtime connects to. Each call is
- * counted (see `calls`) and handed to a MonitorHandler; a handler error becomes a gRPC error for the program.
+ * The gRPC face of the engine: the ResourceMonitor and Engine services the program runtime (and the provider host's
+ * logging) connect to. Each call goes to a MonitorHandler; a handler error becomes a gRPC error for the caller.
  */
 import * as grpc from "@grpc/grpc-js";
 import * as emptyproto from "google-protobuf/google/protobuf/empty_pb";
@@ -34,16 +34,12 @@ export interface MonitorHandler {
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
 export class MonitorServer {
-  /** RPC name → number of calls: what the runtime actually used. */
-  readonly calls = new Map<string, number>();
   private server: grpc.Server | undefined;
-  address = "";
 
   constructor(private readonly handler: MonitorHandler) {}
 
-  private unary<Req, Res>(name: string, fn: (req: Req) => Res | Promise<Res>): Unary {
+  private unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>): Unary {
     return (call, callback) => {
-      this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
       Promise.resolve()
         .then(() => fn(call.request as Req))
         .then(
@@ -58,7 +54,7 @@ export class MonitorServer {
   }
 
   private unimplemented(name: string): Unary {
-    return this.unary(name, () => {
+    return this.unary(() => {
       throw new RpcError(grpc.status.UNIMPLEMENTED, `${name} is not supported by the engine harness`);
     });
   }
@@ -67,18 +63,16 @@ export class MonitorServer {
     const h = this.handler;
     const server = new grpc.Server(CHANNEL_OPTIONS);
     const monitor: grpc.UntypedServiceImplementation = {
-      supportsFeature: this.unary("SupportsFeature", (req: resproto.SupportsFeatureRequest) => {
-        const id = req.getId();
-        this.calls.set(`SupportsFeature(${id})`, (this.calls.get(`SupportsFeature(${id})`) ?? 0) + 1);
-        return new resproto.SupportsFeatureResponse().setHassupport(h.supportsFeature(id));
-      }),
-      registerResource: this.unary("RegisterResource", (req: resproto.RegisterResourceRequest) => h.registerResource(req)),
-      readResource: this.unary("ReadResource", (req: resproto.ReadResourceRequest) => h.readResource(req)),
-      registerResourceOutputs: this.unary("RegisterResourceOutputs", (req: resproto.RegisterResourceOutputsRequest) => {
+      supportsFeature: this.unary((req: resproto.SupportsFeatureRequest) =>
+        new resproto.SupportsFeatureResponse().setHassupport(h.supportsFeature(req.getId())),
+      ),
+      registerResource: this.unary((req: resproto.RegisterResourceRequest) => h.registerResource(req)),
+      readResource: this.unary((req: resproto.ReadResourceRequest) => h.readResource(req)),
+      registerResourceOutputs: this.unary((req: resproto.RegisterResourceOutputsRequest) => {
         h.registerResourceOutputs(req.getUrn(), fromStruct(req.getOutputs()));
         return new emptyproto.Empty();
       }),
-      invoke: this.unary("Invoke", (req: resproto.ResourceInvokeRequest) => {
+      invoke: this.unary((req: resproto.ResourceInvokeRequest) => {
         throw new RpcError(grpc.status.UNIMPLEMENTED, `invoke ${req.getTok()} is not supported by the engine harness`);
       }),
       call: this.unimplemented("Call"),
@@ -88,21 +82,21 @@ export class MonitorServer {
       registerResourceHook: this.unimplemented("RegisterResourceHook"),
       registerErrorHook: this.unimplemented("RegisterErrorHook"),
       registerPackage: this.unimplemented("RegisterPackage"),
-      signalAndWaitForShutdown: this.unary("SignalAndWaitForShutdown", () => new emptyproto.Empty()),
+      signalAndWaitForShutdown: this.unary(() => new emptyproto.Empty()),
     };
     const engine: grpc.UntypedServiceImplementation = {
-      log: this.unary("Log", (req: engineproto.LogRequest) => {
+      log: this.unary((req: engineproto.LogRequest) => {
         h.log(req.getSeverity(), req.getMessage(), req.getUrn(), req.getEphemeral());
         return new emptyproto.Empty();
       }),
-      getRootResource: this.unary("GetRootResource", () => new engineproto.GetRootResourceResponse().setUrn(h.getRootResource())),
-      setRootResource: this.unary("SetRootResource", (req: engineproto.SetRootResourceRequest) => {
+      getRootResource: this.unary(() => new engineproto.GetRootResourceResponse().setUrn(h.getRootResource())),
+      setRootResource: this.unary((req: engineproto.SetRootResourceRequest) => {
         h.setRootResource(req.getUrn());
         return new engineproto.SetRootResourceResponse();
       }),
       startDebugging: this.unimplemented("StartDebugging"),
       // The harness stands for a current CLI: every version requirement is met.
-      requirePulumiVersion: this.unary("RequirePulumiVersion", () => new engineproto.RequirePulumiVersionResponse()),
+      requirePulumiVersion: this.unary(() => new engineproto.RequirePulumiVersionResponse()),
     };
     server.addService(resgrpc.ResourceMonitorService as unknown as grpc.ServiceDefinition, monitor);
     server.addService(enginegrpc.EngineService as unknown as grpc.ServiceDefinition, engine);
@@ -110,8 +104,7 @@ export class MonitorServer {
       server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     this.server = server;
-    this.address = `127.0.0.1:${port}`;
-    return this.address;
+    return `127.0.0.1:${port}`;
   }
 
   async stop(): Promise<void> {

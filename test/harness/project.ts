@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import { createRequire } from "module";
 import * as path from "path";
+import { PassphraseCrypter } from "../pulumi/checkpoint";
 
 // js-yaml ships with @pulumi/pulumi (one of its dependencies); resolve it through that package so the harness adds
 // no dependency of its own.
@@ -24,8 +25,8 @@ export interface StackConfig {
   values: Record<string, string>;
   /** Namespaced keys whose values are secret. */
   secretKeys: string[];
-  /** Keys from Pulumi.<stack>.yaml the harness could not use (encrypted `secure:` values). */
-  skipped: string[];
+  /** The stack's passphrase salt from Pulumi.<stack>.yaml (`encryptionsalt`), if it has one. */
+  encryptionSalt?: string;
 }
 
 function loadYaml(file: string): Record<string, unknown> | undefined {
@@ -71,16 +72,20 @@ export function readStackConfig(
 ): StackConfig {
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
-  const skipped: string[] = [];
   const doc = loadYaml(path.join(project.dir, `Pulumi.${stack}.yaml`));
   const config = (doc?.config ?? {}) as Record<string, unknown>;
+  const encryptionSalt = typeof doc?.encryptionsalt === "string" ? doc.encryptionsalt : undefined;
+  let crypter: PassphraseCrypter | undefined;
   for (const [rawKey, value] of Object.entries(config)) {
     const key = namespacedKey(rawKey, project.name);
-    if (value && typeof value === "object" && "secure" in (value as object)) {
-      skipped.push(key);
-      continue;
+    const secure = (value as { secure?: unknown } | null)?.secure;
+    if (typeof secure !== "string") values[key] = configString(value);
+    else if (!encryptionSalt) throw new Error(`Pulumi.${stack}.yaml: ${key} is encrypted, and the file has no encryptionsalt`);
+    else {
+      crypter ??= PassphraseCrypter.open(encryptionSalt);
+      values[key] = crypter.decryptText(secure);
+      secretKeys.add(key);
     }
-    values[key] = configString(value);
   }
   for (const [rawKey, value] of Object.entries(overrides.config ?? {})) {
     const key = namespacedKey(rawKey, project.name);
@@ -92,5 +97,5 @@ export function readStackConfig(
     values[key] = value;
     secretKeys.add(key);
   }
-  return { values, secretKeys: [...secretKeys].sort(), skipped: skipped.filter((k) => !(k in values)) };
+  return { values, secretKeys: [...secretKeys].sort(), encryptionSalt };
 }

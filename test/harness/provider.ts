@@ -40,7 +40,6 @@ export function fromStruct(s: structproto.Struct | undefined): PropertyMap {
 export class ProviderError extends Error {
   constructor(
     message: string,
-    readonly code: number,
     readonly initFailed?: { id: string; properties: PropertyMap; reasons: string[] },
   ) {
     super(message);
@@ -49,28 +48,21 @@ export class ProviderError extends Error {
 
 function providerError(err: grpc.ServiceError): ProviderError {
   const message = err.details || err.message;
-  const raw = err.metadata?.get("grpc-status-details-bin") ?? [];
-  for (const bin of raw) {
+  for (const bin of err.metadata?.get("grpc-status-details-bin") ?? []) {
     if (!Buffer.isBuffer(bin)) continue;
-    try {
-      const status = statusproto.Status.deserializeBinary(new Uint8Array(bin));
-      for (const any of status.getDetailsList()) {
-        if (!any.getTypeUrl().endsWith("/pulumirpc.ErrorResourceInitFailed")) continue;
-        const detail = provproto.ErrorResourceInitFailed.deserializeBinary(any.getValue_asU8());
-        return new ProviderError(message, err.code, {
-          id: detail.getId(),
-          properties: fromStruct(detail.getProperties()),
-          reasons: detail.getReasonsList(),
-        });
-      }
-    } catch {
-      // Not a status we understand: an ordinary failure.
+    const status = statusproto.Status.deserializeBinary(new Uint8Array(bin));
+    for (const any of status.getDetailsList()) {
+      if (!any.getTypeUrl().endsWith("/pulumirpc.ErrorResourceInitFailed")) continue;
+      const detail = provproto.ErrorResourceInitFailed.deserializeBinary(any.getValue_asU8());
+      return new ProviderError(message, {
+        id: detail.getId(),
+        properties: fromStruct(detail.getProperties()),
+        reasons: detail.getReasonsList(),
+      });
     }
   }
-  return new ProviderError(message, err.code);
+  return new ProviderError(message);
 }
-
-type Callback<Res> = (err: grpc.ServiceError | null, res: Res) => void;
 
 export interface CheckResult {
   inputs: PropertyMap;
@@ -82,14 +74,28 @@ export interface DiffResult {
   deleteBeforeReplace: boolean;
 }
 
+/** What identifies the resource in every call, and the properties the call carries. */
+interface Target {
+  urn: string;
+  id?: string;
+  olds?: PropertyMap;
+  oldInputs?: PropertyMap;
+  news?: PropertyMap;
+  properties?: PropertyMap;
+  inputs?: PropertyMap;
+  ignoreChanges?: string[];
+}
+
 export interface HostOptions {
   dir: string;
   engineAddress: string;
   env: NodeJS.ProcessEnv;
-  /** Lines the host prints after its port (provider console.log). */
+  /** Lines the host prints after its port (provider console.log), and its stderr. */
   onStdout: (line: string) => void;
   onStderr: (line: string) => void;
 }
+
+type Method = "configure" | "check" | "diff" | "create" | "update" | "read" | "delete";
 
 export class DynamicProviderHost {
   private constructor(
@@ -100,24 +106,18 @@ export class DynamicProviderHost {
 
   static async start(opts: HostOptions): Promise<DynamicProviderHost> {
     const hostPath = resolvePulumiModule(opts.dir, "cmd/dynamic-provider");
-    const child = spawn(process.execPath, ["--require", WATCHDOG, hostPath, opts.engineAddress], {
-      cwd: opts.dir,
-      env: opts.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const args = ["--require", WATCHDOG, hostPath, opts.engineAddress];
+    const child = spawn(process.execPath, args, { cwd: opts.dir, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
     readline.createInterface({ input: child.stderr! }).on("line", opts.onStderr);
     const port = await new Promise<number>((resolve, reject) => {
       let first = true;
       readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-        if (first) {
-          first = false;
-          const port = Number(line.trim());
-          if (Number.isInteger(port) && port > 0) resolve(port);
-          else reject(new Error(`dynamic-provider host printed ${JSON.stringify(line)} instead of its port`));
-          return;
-        }
-        opts.onStdout(line);
+        if (!first) return opts.onStdout(line);
+        first = false;
+        const port = Number(line.trim());
+        if (Number.isInteger(port) && port > 0) resolve(port);
+        else reject(new Error(`dynamic-provider host printed ${JSON.stringify(line)} instead of its port`));
       });
       child.once("error", reject);
       child.once("exit", (code, signal) => reject(new Error(`dynamic-provider host exited (${signal ?? code}) before printing its port`)));
@@ -126,107 +126,71 @@ export class DynamicProviderHost {
     return new DynamicProviderHost(child, client, exited);
   }
 
-  private call<Res>(method: "configure" | "check" | "diff" | "create" | "update" | "read" | "delete", req: unknown): Promise<Res> {
-    const fn = this.client[method] as unknown as (req: unknown, cb: Callback<Res>) => unknown;
-    return new Promise<Res>((resolve, reject) => {
-      fn.call(this.client, req, (err: grpc.ServiceError | null, res: Res) => {
-        if (err) reject(providerError(err));
-        else resolve(res);
-      });
-    });
+  private call<Res>(method: Method, req: unknown): Promise<Res> {
+    const fn = this.client[method] as unknown as (req: unknown, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+    return new Promise<Res>((resolve, reject) =>
+      fn.call(this.client, req, (err: grpc.ServiceError | null, res: Res) => (err ? reject(providerError(err)) : resolve(res))),
+    );
   }
 
-  /** Sends the whole stack configuration (secret values already wrapped) once. */
+  /** A request of the given kind for the target, with only the fields that kind has. */
+  private request<Req>(Kind: new () => Req, t: Target): Req {
+    const req = new Kind() as Record<string, (v: unknown) => void>;
+    const qualified = t.urn.split("::")[2] ?? "";
+    const set = (name: string, v: unknown) => v !== undefined && typeof req[name] === "function" && req[name](v);
+    set("setUrn", t.urn);
+    set("setName", t.urn.split("::").slice(3).join("::"));
+    set("setType", qualified.split("$").pop());
+    set("setId", t.id);
+    for (const [field, setter] of [
+      ["olds", "setOlds"],
+      ["oldInputs", "setOldInputs"],
+      ["news", "setNews"],
+      ["properties", "setProperties"],
+      ["inputs", "setInputs"],
+    ] as const) {
+      if (t[field]) set(setter, toStruct(t[field]));
+    }
+    set("setIgnorechangesList", t.ignoreChanges);
+    return req as Req;
+  }
+
+  /** Sends the whole stack configuration (secret values wrapped) once. */
   async configure(args: PropertyMap): Promise<void> {
-    const req = new provproto.ConfigureRequest();
-    req.setArgs(toStruct(args));
-    req.setAcceptsecrets(true);
-    req.setAcceptresources(true);
-    req.setSendsOldInputs(true);
-    req.setSendsOldInputsToDelete(true);
-    await this.call<provproto.ConfigureResponse>("configure", req);
+    const req = new provproto.ConfigureRequest().setArgs(toStruct(args)).setAcceptsecrets(true).setAcceptresources(true);
+    await this.call("configure", req.setSendsOldInputs(true).setSendsOldInputsToDelete(true));
   }
 
   async check(urn: string, olds: PropertyMap, news: PropertyMap): Promise<CheckResult> {
-    const req = new provproto.CheckRequest();
-    req.setUrn(urn);
-    req.setName(urnName(urn));
-    req.setType(urnType(urn));
-    req.setOlds(toStruct(olds));
-    req.setNews(toStruct(news));
-    const res = await this.call<provproto.CheckResponse>("check", req);
+    const res = await this.call<provproto.CheckResponse>("check", this.request(provproto.CheckRequest, { urn, olds, news }));
     return {
       inputs: res.getInputs() ? fromStruct(res.getInputs()) : news,
       failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
     };
   }
 
-  async diff(
-    id: string,
-    urn: string,
-    oldOutputs: PropertyMap,
-    oldInputs: PropertyMap,
-    news: PropertyMap,
-    ignoreChanges: string[],
-  ): Promise<DiffResult> {
-    const req = new provproto.DiffRequest();
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(urnName(urn));
-    req.setType(urnType(urn));
-    req.setOlds(toStruct(oldOutputs));
-    req.setOldInputs(toStruct(oldInputs));
-    req.setNews(toStruct(news));
-    req.setIgnorechangesList(ignoreChanges);
-    const res = await this.call<provproto.DiffResponse>("diff", req);
+  async diff(t: Required<Pick<Target, "urn" | "id" | "olds" | "oldInputs" | "news" | "ignoreChanges">>): Promise<DiffResult> {
+    const res = await this.call<provproto.DiffResponse>("diff", this.request(provproto.DiffRequest, t));
     return { changes: res.getChanges(), replaces: res.getReplacesList(), deleteBeforeReplace: res.getDeletebeforereplace() };
   }
 
   async create(urn: string, properties: PropertyMap): Promise<{ id: string; properties: PropertyMap }> {
-    const req = new provproto.CreateRequest();
-    req.setUrn(urn);
-    req.setName(urnName(urn));
-    req.setType(urnType(urn));
-    req.setProperties(toStruct(properties));
-    const res = await this.call<provproto.CreateResponse>("create", req);
+    const res = await this.call<provproto.CreateResponse>("create", this.request(provproto.CreateRequest, { urn, properties }));
     return { id: res.getId(), properties: fromStruct(res.getProperties()) };
   }
 
-  async update(
-    id: string,
-    urn: string,
-    oldOutputs: PropertyMap,
-    oldInputs: PropertyMap,
-    news: PropertyMap,
-    ignoreChanges: string[],
-  ): Promise<PropertyMap> {
-    const req = new provproto.UpdateRequest();
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(urnName(urn));
-    req.setType(urnType(urn));
-    req.setOlds(toStruct(oldOutputs));
-    req.setOldInputs(toStruct(oldInputs));
-    req.setNews(toStruct(news));
-    req.setIgnorechangesList(ignoreChanges);
-    const res = await this.call<provproto.UpdateResponse>("update", req);
+  async update(t: Required<Pick<Target, "urn" | "id" | "olds" | "oldInputs" | "news" | "ignoreChanges">>): Promise<PropertyMap> {
+    const res = await this.call<provproto.UpdateResponse>("update", this.request(provproto.UpdateRequest, t));
     return fromStruct(res.getProperties());
   }
 
   async read(
-    id: string,
     urn: string,
+    id: string,
     properties: PropertyMap,
-    inputs: PropertyMap | undefined,
+    inputs: PropertyMap,
   ): Promise<{ id: string; properties: PropertyMap; inputs?: PropertyMap }> {
-    const req = new provproto.ReadRequest();
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(urnName(urn));
-    req.setType(urnType(urn));
-    req.setProperties(toStruct(properties));
-    if (inputs) req.setInputs(toStruct(inputs));
-    const res = await this.call<provproto.ReadResponse>("read", req);
+    const res = await this.call<provproto.ReadResponse>("read", this.request(provproto.ReadRequest, { urn, id, properties, inputs }));
     return {
       id: res.getId(),
       properties: fromStruct(res.getProperties()),
@@ -234,15 +198,8 @@ export class DynamicProviderHost {
     };
   }
 
-  async delete(id: string, urn: string, outputs: PropertyMap, inputs: PropertyMap): Promise<void> {
-    const req = new provproto.DeleteRequest();
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(urnName(urn));
-    req.setType(urnType(urn));
-    req.setProperties(toStruct(outputs));
-    req.setOldInputs(toStruct(inputs));
-    await this.call<unknown>("delete", req);
+  async delete(urn: string, id: string, properties: PropertyMap, oldInputs: PropertyMap): Promise<void> {
+    await this.call("delete", this.request(provproto.DeleteRequest, { urn, id, properties, oldInputs }));
   }
 
   /** Stops the host and waits (briefly) for its output to drain. */
@@ -252,17 +209,4 @@ export class DynamicProviderHost {
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
-}
-
-/** urn:pulumi:STACK::PROJECT::QUALIFIED$TYPE::NAME → NAME */
-export function urnName(urn: string): string {
-  const parts = urn.split("::");
-  return parts.slice(3).join("::");
-}
-
-/** urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME → TYPE */
-export function urnType(urn: string): string {
-  const qualified = urn.split("::")[2] ?? "";
-  const types = qualified.split("$");
-  return types[types.length - 1];
 }

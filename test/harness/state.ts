@@ -1,273 +1,104 @@
 /**
- * The harness's state file: what Pulumi's checkpoint holds, reduced to what the harness needs.
- *
- *   { "version": 1, "project", "stack",
- *     "secretsProvider": { "type": "passphrase", "salt" },
- *     "resources": [ { "urn", "type", "id", "custom", "parent", "dependencies", "propertyDependencies",
- *                      "inputs", "outputs", "protect"?, "retainOnDelete"?, "delete"?, "initErrors"? } ],
- *     "outputs": { ...stack outputs... } }
- *
- * Inputs keep `__provider` as Pulumi stores it. Secret values are stored the way Pulumi marks them, as
- * `{ "4dabf...": "1b47...", "ciphertext": "..." }`, encrypted with AES-256-GCM under a key derived (scrypt) from
- * PULUMI_CONFIG_PASSPHRASE (default: a fixed test passphrase) and the file's salt, so no secret reaches the file in
- * clear. `delete: true` marks the old half of a create-before-delete replacement that still has to be deleted, as
- * Pulumi does. The file is replaced atomically (temporary file, fsync, rename): a run killed at any moment leaves the
- * last complete state.
+ * The stack's state in the real CLI's checkpoint format and place (`<backend>/.pulumi/stacks/<project>/<stack>.json`,
+ * version 3), so that one reader serves both engines and either could continue the other's stack. In memory, secrets
+ * are `{sig, value}`; on disk they are sealed with the stack's passphrase crypter, exactly as the CLI seals them.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret } from "./values";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PassphraseCrypter, ResourceState, checkpointFile, readCheckpoint } from "../pulumi/checkpoint";
+import { PULUMI_VERSION } from "../pulumi/install";
+import { Json, PropertyMap, isSecret } from "./values";
 
-export const DEFAULT_PASSPHRASE = "pulumi-wechat-test-passphrase";
+export { ResourceState };
+export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+/** The default provider the engine records for dynamic resources; its inputs are the whole stack config. */
+export const PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
 
-export interface ResourceState {
-  urn: string;
-  type: string;
-  id: string;
-  custom: boolean;
-  parent: string;
-  dependencies: string[];
-  propertyDependencies?: { [key: string]: string[] };
-  inputs: PropertyMap;
-  outputs: PropertyMap;
-  protect?: boolean;
-  retainOnDelete?: boolean;
-  /** The old resource of a create-before-delete replacement, still to be deleted. */
-  delete?: boolean;
-  /** Created but not initialized (partial failure): the next update finishes it. */
-  initErrors?: string[];
+/** Whether `v` holds a secret (sealed, when `sealed`). */
+const holdsSecret = (v: Json, sealed: boolean): boolean =>
+  isSecret(v)
+    ? !sealed || typeof v.ciphertext === "string"
+    : typeof v === "object" && v !== null && Object.values(v).some((e) => holdsSecret(e, sealed));
+
+/** An entry as the file stores it: sealed, and without empty inputs or outputs, as the CLI writes it. */
+function entryText(sealed: ResourceState): string {
+  const { inputs, outputs, ...rest } = sealed;
+  const some = (m: PropertyMap) => (Object.keys(m).length > 0 ? m : undefined);
+  return JSON.stringify({ ...rest, inputs: some(inputs), outputs: some(outputs) });
 }
 
-export interface StateFile {
-  version: 1;
-  project: string;
-  stack: string;
-  secretsProvider?: { type: "passphrase"; salt: string };
-  resources: ResourceState[];
-  outputs: PropertyMap;
-}
+export class Checkpoint {
+  /** In dependency order, as the CLI keeps them: an entry comes after its parent, provider and dependencies. */
+  resources: ResourceState[] = [];
+  private crypterOf: PassphraseCrypter | undefined;
+  /** The stored text of each entry; entries are replaced, never changed, so a write costs what changed. */
+  private readonly texts = new WeakMap<ResourceState, string>();
 
-export function emptyState(project: string, stack: string): StateFile {
-  return { version: 1, project, stack, resources: [], outputs: {} };
-}
-
-/** The raw file as stored (secrets still encrypted), or undefined when there is none. */
-export function readStateFile(file: string): StateFile | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
-  }
-  const state = JSON.parse(text) as StateFile;
-  if (state.version !== 1 || !Array.isArray(state.resources)) {
-    throw new Error(`${file} is not a harness state file (version 1)`);
-  }
-  state.outputs = state.outputs ?? {};
-  return state;
-}
-
-/** Encrypts and decrypts secret values for one state file. */
-export class SecretCipher {
-  readonly salt: string;
-  private readonly key: Buffer;
-
-  constructor(salt?: string, passphrase = process.env.PULUMI_CONFIG_PASSPHRASE || DEFAULT_PASSPHRASE) {
-    this.salt = salt ?? crypto.randomBytes(16).toString("base64");
-    this.key = crypto.scryptSync(passphrase, Buffer.from(this.salt, "base64"), 32);
-  }
-
-  encrypt(value: Json): string {
-    const iv = crypto.randomBytes(12);
-    const cipher = crypto.createCipheriv("aes-256-gcm", this.key, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-    return ["v1", iv.toString("base64"), cipher.getAuthTag().toString("base64"), body.toString("base64")].join(":");
-  }
-
-  decrypt(ciphertext: string): Json {
-    const [version, iv, tag, body] = ciphertext.split(":");
-    if (version !== "v1" || !iv || !tag || body === undefined) throw new Error("malformed secret ciphertext");
-    const decipher = crypto.createDecipheriv("aes-256-gcm", this.key, Buffer.from(iv, "base64"));
-    decipher.setAuthTag(Buffer.from(tag, "base64"));
-    try {
-      const text = Buffer.concat([decipher.update(Buffer.from(body, "base64")), decipher.final()]).toString("utf8");
-      return JSON.parse(text) as Json;
-    } catch {
-      throw new Error("cannot decrypt a secret in the state file: wrong PULUMI_CONFIG_PASSPHRASE?");
-    }
-  }
-
-  /** Stored form → in-memory form: `{sig, ciphertext}` becomes `{sig, value}`. */
-  open(v: Json): Json {
-    if (isSecret(v)) {
-      if (typeof v.ciphertext === "string") return { [SECRET_SIG_KEY]: SECRET_SIG, value: this.open(this.decrypt(v.ciphertext as string)) };
-      return { [SECRET_SIG_KEY]: SECRET_SIG, value: this.open((v.value ?? null) as Json) };
-    }
-    if (Array.isArray(v)) return v.map((e) => this.open(e));
-    if (v !== null && typeof v === "object") {
-      const out: { [key: string]: Json } = {};
-      for (const [k, e] of Object.entries(v as { [key: string]: Json })) out[k] = this.open(e);
-      return out;
-    }
-    return v;
-  }
-
-  /** In-memory form → stored form. */
-  seal(v: Json): Json {
-    if (isSecret(v)) return { [SECRET_SIG_KEY]: SECRET_SIG, ciphertext: this.encrypt(stripForSeal((v.value ?? null) as Json)) };
-    if (Array.isArray(v)) return v.map((e) => this.seal(e));
-    if (v !== null && typeof v === "object") {
-      const out: { [key: string]: Json } = {};
-      for (const [k, e] of Object.entries(v as { [key: string]: Json })) out[k] = this.seal(e);
-      return out;
-    }
-    return v;
-  }
-}
-
-/** A secret nested in a secret: the outer one already hides it. */
-function stripForSeal(v: Json): Json {
-  if (isSecret(v)) return stripForSeal((v.value ?? null) as Json);
-  if (Array.isArray(v)) return v.map(stripForSeal);
-  if (v !== null && typeof v === "object") {
-    const out: { [key: string]: Json } = {};
-    for (const [k, e] of Object.entries(v as { [key: string]: Json })) out[k] = stripForSeal(e);
-    return out;
-  }
-  return v;
-}
-
-/** Loads a state file with its secrets decrypted, and the cipher to write it back with. */
-export function loadState(file: string, project: string, stack: string): { state: StateFile; cipher: SecretCipher } {
-  const raw = readStateFile(file);
-  const cipher = new SecretCipher(raw?.secretsProvider?.salt);
-  if (!raw) return { state: emptyState(project, stack), cipher };
-  const state: StateFile = {
-    ...raw,
-    resources: raw.resources.map((r) => ({
-      ...r,
-      inputs: cipher.open(r.inputs ?? {}) as PropertyMap,
-      outputs: cipher.open(r.outputs ?? {}) as PropertyMap,
-    })),
-    outputs: cipher.open(raw.outputs ?? {}) as PropertyMap,
-  };
-  return { state, cipher };
-}
-
-/** The stored form of an in-memory state. */
-export function sealState(state: StateFile, cipher: SecretCipher): StateFile {
-  return {
-    version: 1,
-    project: state.project,
-    stack: state.stack,
-    secretsProvider: { type: "passphrase", salt: cipher.salt },
-    resources: state.resources.map((r) => ({
-      ...r,
-      inputs: cipher.seal(r.inputs) as PropertyMap,
-      outputs: cipher.seal(r.outputs) as PropertyMap,
-    })),
-    outputs: cipher.seal(state.outputs) as PropertyMap,
-  };
-}
-
-/** Replaces `file` with `text` atomically and durably. */
-export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
-  const fd = fs.openSync(tmp, "w", 0o600);
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  try {
-    const dfd = fs.openSync(dir, "r");
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    // Directories cannot be fsynced on every platform; the rename is still atomic.
-  }
-}
-
-/**
- * The stored text of a state: one resource per line, so the file stays readable and greppable while a large state
- * is written fast. `cache` keeps the sealed text of resource entries already written (entries are replaced, never
- * mutated, when they change), so a write costs what changed plus one concatenation.
- */
-export function serializeState(state: StateFile, cipher: SecretCipher, cache?: WeakMap<ResourceState, string>): string {
-  const sealed = sealState({ ...state, resources: [] }, cipher);
-  const resources = state.resources.map((r) => {
-    let text = cache?.get(r);
-    if (text === undefined) {
-      text = JSON.stringify({ ...r, inputs: cipher.seal(r.inputs), outputs: cipher.seal(r.outputs) });
-      cache?.set(r, text);
-    }
-    return text;
-  });
-  const head = JSON.stringify({
-    version: sealed.version,
-    project: sealed.project,
-    stack: sealed.stack,
-    secretsProvider: sealed.secretsProvider,
-  });
-  const body = resources.length > 0 ? `[\n  ${resources.join(",\n  ")}\n]` : "[]";
-  return `${head.slice(0, -1)},\n"resources": ${body},\n"outputs": ${JSON.stringify(sealed.outputs)}\n}\n`;
-}
-
-/**
- * Writes the state at most every `intervalMs` while steps complete (and never more than a fifth of the time, for
- * very large states), and at once on flush(): a run of a thousand resources writes a few dozen times, not a
- * thousand.
- */
-export class StateWriter {
-  private timer: NodeJS.Timeout | undefined;
-  private lastWrite = 0;
-  private lastDuration = 0;
-  private dirty = false;
-  private readonly cache = new WeakMap<ResourceState, string>();
-  writes = 0;
-
-  constructor(
-    private readonly file: string,
-    private readonly snapshot: () => StateFile,
-    private readonly cipher: SecretCipher,
-    private readonly intervalMs = 200,
+  private constructor(
+    readonly file: string,
+    private readonly stackName: string,
+    private salt: string | undefined,
   ) {}
 
-  /** Something changed: write soon. */
-  touch(): void {
-    this.dirty = true;
-    if (this.timer) return;
-    const wait = Math.max(0, this.lastWrite + Math.max(this.intervalMs, 4 * this.lastDuration) - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.write();
-    }, wait);
+  /** The stack's checkpoint (empty when there is none; a new stack takes `salt`, else a new one). */
+  static load(backendDir: string, project: string, stack: string, salt?: string): Checkpoint {
+    const file = checkpointFile(backendDir, project, stack);
+    const stored = readCheckpoint(file);
+    const state = new Checkpoint(file, `organization/${project}/${stack}`, stored?.salt ?? salt);
+    state.resources = (stored?.resources ?? []).map((sealed) => {
+      const r = { ...sealed, inputs: state.open(sealed.inputs), outputs: state.open(sealed.outputs) };
+      // An entry written back unchanged keeps its ciphertexts: a run that changes nothing leaves the file as it was.
+      state.texts.set(r, entryText(sealed));
+      return r;
+    });
+    return state;
   }
 
-  /** Write now (if anything changed, or `force`). */
-  flush(force = false): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+  /** The passphrase crypter, made when first needed: deriving its key is the costly part of a small run. */
+  private get crypter(): PassphraseCrypter {
+    this.crypterOf ??= this.salt ? PassphraseCrypter.open(this.salt) : PassphraseCrypter.create();
+    this.salt = this.crypterOf.salt;
+    return this.crypterOf;
+  }
+
+  private open(m: PropertyMap): PropertyMap {
+    return holdsSecret(m, true) ? (this.crypter.open(m) as PropertyMap) : m;
+  }
+
+  /** Puts `next` where `old` was (appended when there was none), or removes `old` when `next` is undefined. */
+  replace(old: ResourceState | undefined, next: ResourceState | undefined): void {
+    const at = old ? this.resources.indexOf(old) : -1;
+    if (at >= 0) this.resources.splice(at, 1, ...(next ? [next] : []));
+    else if (next) this.resources.push(next);
+  }
+
+  /** Writes the whole checkpoint, atomically (a run killed at any moment leaves the last complete one). */
+  write(): void {
+    const entries = this.resources.map((r) => this.text(r));
+    const head = JSON.stringify({
+      manifest: {
+        time: new Date().toISOString(),
+        magic: crypto.createHash("sha256").update(`v${PULUMI_VERSION}`).digest("hex"),
+        version: `v${PULUMI_VERSION}`,
+      },
+      secrets_providers: { type: "passphrase", state: { salt: this.salt ?? this.crypter.salt } },
+    }).slice(0, -1);
+    const resources = entries.length > 0 ? `,"resources":[\n${entries.join(",\n")}\n]` : "";
+    const text = `{"version":3,"checkpoint":{"stack":${JSON.stringify(this.stackName)},"latest":${head}${resources},"metadata":{}}}}\n`;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+  }
+
+  private text(r: ResourceState): string {
+    let text = this.texts.get(r);
+    if (text === undefined) {
+      const seal = (m: PropertyMap) => (holdsSecret(m, false) ? (this.crypter.seal(m) as PropertyMap) : m);
+      text = entryText({ ...r, inputs: seal(r.inputs), outputs: seal(r.outputs) });
+      this.texts.set(r, text);
     }
-    if (this.dirty || force) this.write();
-  }
-
-  private write(): void {
-    const started = Date.now();
-    this.dirty = false;
-    this.writes++;
-    writeFileAtomic(this.file, serializeState(this.snapshot(), this.cipher, this.cache));
-    this.lastWrite = Date.now();
-    this.lastDuration = this.lastWrite - started;
+    return text;
   }
 }

@@ -1,78 +1,53 @@
 /**
- * Property values as they travel between the program, the engine and the provider.
- *
- * The wire format is a protobuf Struct; its JavaScript form is plain JSON in which two markers carry meaning:
- * a secret is an object `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`, and a value not known during a preview is the
- * string UNKNOWN. In the state file a secret is stored as `{ [SECRET_SIG_KEY]: SECRET_SIG, ciphertext }` instead
- * (see state.ts), the way Pulumi's own state marks and encrypts secret values.
+ * Property values as they travel between the program, the engine and the provider: plain JSON in which a secret is
+ * `{ [SECRET_SIG_KEY]: SECRET_SIG, value }` and a value unknown during a preview is the string UNKNOWN. On disk a
+ * secret is `{ [SECRET_SIG_KEY]: SECRET_SIG, ciphertext }` instead (test/pulumi/checkpoint.ts).
  */
+import { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret } from "../pulumi/checkpoint";
 
-export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret };
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type PropertyMap = { [key: string]: Json };
-
-function isPlainObject(v: unknown): v is { [key: string]: Json } {
+export function isObject(v: unknown): v is { [key: string]: Json } {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-export function isSecret(v: unknown): v is { [key: string]: Json } {
-  return isPlainObject(v) && v[SECRET_SIG_KEY] === SECRET_SIG;
 }
 
 export function makeSecret(v: Json): Json {
   return isSecret(v) ? v : { [SECRET_SIG_KEY]: SECRET_SIG, value: v };
 }
 
-export function containsSecrets(v: unknown): boolean {
+function containsSecrets(v: unknown): boolean {
   if (isSecret(v)) return true;
   if (Array.isArray(v)) return v.some(containsSecrets);
-  if (isPlainObject(v)) return Object.values(v).some(containsSecrets);
-  return false;
+  return isObject(v) && Object.values(v).some(containsSecrets);
 }
 
-export function containsUnknowns(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(containsUnknowns);
-  if (isPlainObject(v)) return Object.values(v).some(containsUnknowns);
-  return false;
+/** `v` with `fn` applied to every value below it, depth first (secrets included, as objects). */
+function mapValues(v: Json, fn: (value: Json) => Json): Json {
+  if (Array.isArray(v)) return fn(v.map((e) => mapValues(e, fn)));
+  if (isObject(v)) return fn(Object.fromEntries(Object.entries(v).map(([k, e]) => [k, mapValues(e, fn)])));
+  return fn(v);
 }
 
 /**
- * The value without its secret markers. The dynamic-provider host answers Configure with acceptSecrets=false, so the
- * real engine sends it plain values in Check/Diff/Create/Read/Update/Delete (and secret-wrapped values only in
- * Configure, which the host unwraps itself); this does the same.
+ * The value without secret markers: the dynamic-provider host answers Configure with acceptSecrets=false, so the
+ * engine sends it plain values in every call but Configure.
  */
-export function stripSecrets<T extends Json | undefined>(v: T): T {
-  if (isSecret(v)) return stripSecrets(v.value as T);
-  if (Array.isArray(v)) return v.map((e) => stripSecrets(e)) as T;
-  if (isPlainObject(v)) {
-    const out: { [key: string]: Json } = {};
-    for (const [k, e] of Object.entries(v)) out[k] = stripSecrets(e);
-    return out as T;
-  }
-  return v;
+export function stripSecrets<T extends Json>(v: T): T {
+  return mapValues(v, (e) => (isSecret(e) ? (e.value ?? null) : e)) as T;
 }
 
 /**
- * Mark as secret every property of `outs` whose namesake in `ins` contains a secret, recursing where both are
- * objects: what the engine does with the answers of a provider that does not accept secrets, so a secret input stays
- * secret in the outputs and in the state.
+ * Marks as secret every property of `outs` whose namesake in `ins` holds a secret (recursing where both are plain
+ * objects): what the engine does with the answers of a provider that does not accept secrets.
  */
 export function annotateSecrets(outs: PropertyMap, ins: PropertyMap | undefined): PropertyMap {
-  if (!ins) return outs;
   const result: PropertyMap = { ...outs };
-  for (const [key, inValue] of Object.entries(ins)) {
-    if (!(key in result)) continue;
+  for (const [key, inValue] of Object.entries(ins ?? {})) {
     const outValue = result[key];
-    const inPlain = isSecret(inValue) ? undefined : inValue;
-    if (isPlainObject(outValue) && !isSecret(outValue) && isPlainObject(inPlain)) {
-      result[key] = annotateSecrets(outValue, inPlain);
-    } else if (!isSecret(outValue) && containsSecrets(inValue)) {
-      result[key] = makeSecret(outValue);
-    }
+    if (!(key in result) || isSecret(outValue)) continue;
+    if (isObject(outValue) && isObject(inValue) && !isSecret(inValue)) result[key] = annotateSecrets(outValue, inValue);
+    else if (containsSecrets(inValue)) result[key] = makeSecret(outValue);
   }
   return result;
 }
@@ -80,28 +55,14 @@ export function annotateSecrets(outs: PropertyMap, ins: PropertyMap | undefined)
 /** Deep equality of JSON values (object key order ignored). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((e, i) => deepEqual(e, b[i]));
-  }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((e, i) => deepEqual(e, b[i]));
+  if (!isObject(a) || !isObject(b) || Object.keys(a).length !== Object.keys(b).length) return false;
+  return Object.keys(a).every((k) => k in b && deepEqual(a[k], b[k]));
 }
 
-/** Replaces secrets with "[secret]" and unknowns with "[unknown]": the form in which values are shown to people. */
+/** Secrets as "[secret]" and unknowns as "[unknown]": values as people are shown them. */
 export function displayValue(v: Json): Json {
-  if (isSecret(v)) return "[secret]";
-  if (v === UNKNOWN) return "[unknown]";
-  if (Array.isArray(v)) return v.map(displayValue);
-  if (isPlainObject(v)) {
-    const out: { [key: string]: Json } = {};
-    for (const [k, e] of Object.entries(v)) out[k] = displayValue(e);
-    return out;
-  }
-  return v;
+  return mapValues(v, (e) => (isSecret(e) ? "[secret]" : e === UNKNOWN ? "[unknown]" : e));
 }
 
 /** JSON-clean copy: drops `undefined` members so the value fits a protobuf Struct. */
@@ -110,8 +71,8 @@ export function clean<T>(v: T): T {
 }
 
 /**
- * Hides known secret values in any text the harness prints (program and provider output included). Strings shorter
- * than four characters are not tracked: replacing them everywhere would garble the output more than it protects.
+ * Hides known secret values in whatever the harness prints. Strings shorter than four characters are not tracked:
+ * replacing them everywhere would garble the output more than it protects.
  */
 export class Redactor {
   private readonly secrets = new Set<string>();
@@ -124,18 +85,11 @@ export class Redactor {
     this.pattern = new RegExp(alternatives.join("|"), "g");
   }
 
-  /** Tracks every string found inside a secret of `v`. */
+  /** Tracks every string, number and boolean inside a secret of `v`. */
   addFrom(v: unknown, inSecret = false): void {
-    if (isSecret(v)) return this.addFrom(v.value, true);
-    if (typeof v === "string") {
-      if (inSecret) this.add(v);
-    } else if (Array.isArray(v)) {
-      for (const e of v) this.addFrom(e, inSecret);
-    } else if (isPlainObject(v)) {
-      for (const e of Object.values(v)) this.addFrom(e, inSecret);
-    } else if (inSecret && (typeof v === "number" || typeof v === "boolean")) {
-      this.add(String(v));
-    }
+    if (isSecret(v)) this.addFrom(v.value, true);
+    else if (Array.isArray(v) || isObject(v)) Object.values(v).forEach((e) => this.addFrom(e, inSecret));
+    else if (inSecret && (typeof v === "string" || typeof v === "number" || typeof v === "boolean")) this.add(String(v));
   }
 
   redact(text: string): string {

@@ -37,6 +37,8 @@ export interface ResourceState {
   outputs: PropertyMap;
   protect?: boolean;
   retainOnDelete?: boolean;
+  ignoreChanges?: string[];
+  replaceOnChanges?: string[];
   /** The old resource of a replacement, still to be deleted. */
   delete?: boolean;
   /** Deleted before its replacement was created (delete-before-replace), kept until the replacement exists. */

@@ -260,10 +260,8 @@ function readEvents(file: string): EngineEvent[] {
 function countedOp(meta: StepMetadata, command: EngineOptions["command"]): keyof Changes | undefined {
   // Events leave `custom` out when it is false: the stack and components.
   if ((meta.new ?? meta.old)?.custom !== true || meta.type.startsWith("pulumi:providers:")) return undefined;
-  if (command === "refresh" && (meta.op === "refresh" || meta.op === "update" || meta.op === "same")) {
-    if (!meta.new) return "delete";
-    return JSON.stringify(meta.old?.outputs ?? {}) === JSON.stringify(meta.new.outputs ?? {}) ? "same" : "update";
-  }
+  // A refresh step's op is the provider's verdict (its Diff after the Read), not whether the outputs changed.
+  if (command === "refresh" && !meta.new) return "delete";
   const ops: Record<string, keyof Changes> = { create: "create", update: "update", replace: "replace", delete: "delete", same: "same" };
   return ops[meta.op];
 }

@@ -75,3 +75,25 @@ export async function hostedProvider(resource: keyof typeof PROVIDERS, config: R
   await provider.configure({ config: stackConfig(config) });
   return provider;
 }
+
+/**
+ * A provider of the resource type for each test, configured as the host configures it, and `up`: one `pulumi up` of
+ * a new resource (check, then create). What a test does after `up` belongs to the next deployment, which Pulumi
+ * configures anew (each deployment declares its settings afresh), so `up` leaves a newly configured provider behind.
+ */
+export function useHostedProvider(resource: keyof typeof PROVIDERS, config: () => Record<string, string>) {
+  const suite = {
+    provider: undefined as unknown as HostedProvider,
+    async up(news: Record<string, unknown>) {
+      const checked = await suite.provider.check({}, news);
+      if (checked.failures?.length) throw new Error(`check failed: ${JSON.stringify(checked.failures)}`);
+      const created = await suite.provider.create(checked.inputs);
+      suite.provider = await hostedProvider(resource, config());
+      return { inputs: checked.inputs as ProviderJson, ...created };
+    },
+  };
+  beforeEach(async () => {
+    suite.provider = await hostedProvider(resource, config());
+  });
+  return suite;
+}

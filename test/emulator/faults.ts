@@ -1,0 +1,184 @@
+/**
+ * Fault injection: the rules a test adds (injectFault), the random faults of the reliability suites
+ * (setRandomFaults), and faultAnswer(), what a fault sends instead of WeChat's answer. The errcodes and their errmsgs
+ * are in wechat.ts (ERRMSG).
+ *
+ * A fault's request is not applied, unless the rule says afterApply: then WeChat applies it first and only the answer
+ * fails (a set that landed, whose answer was lost). A delay alone never holds back the change, only the answer.
+ */
+import { Random, seededRandom, seedFromString } from "./random";
+import { Answer, Reply, jsonAnswer, wechatError } from "./wechat";
+
+export interface FaultRule {
+  /** A string matches the URL path exactly, a RegExp is tested against it. Default: every API path. */
+  path?: string | RegExp;
+  /** Only requests concerning this account (RequestRecord.appId). */
+  appId?: string;
+  // What it answers: at most one of errcode, httpStatus, body and drop; with none, errcode -1, or with delayMs
+  // alone the normal answer, late.
+  /** HTTP 200 with this errcode, and errmsg. */
+  errcode?: number;
+  /** Sent verbatim; default ERRMSG's message with a request id. */
+  errmsg?: string;
+  /** This HTTP status with an HTML body, as a gateway in front of WeChat would answer. */
+  httpStatus?: number;
+  /** HTTP 200 with exactly this body, to feed a client malformed answers: a string as it is, anything else as JSON. */
+  body?: unknown;
+  /** Close the connection without an answer. */
+  drop?: boolean;
+  /** Answer (or drop) this many ms late. */
+  delayMs?: number;
+  /** Apply the request, then fail the answer. */
+  afterApply?: boolean;
+  /** How many matching requests it hits; default every one. */
+  times?: number;
+  /** Chance 0..1 that a matching request is hit, drawn from a PRNG seeded with `seed`. */
+  probability?: number;
+  /** Default: derived from the emulator's seed and the rule's number. */
+  seed?: number;
+}
+
+export interface FaultHandle {
+  remove(): void;
+}
+
+export const RANDOM_FAULT_KINDS = Object.freeze([
+  "errcode:-1",
+  "errcode:-1000",
+  "errcode:45011",
+  "http:500",
+  "http:502",
+  "http:503",
+  "drop",
+] as const);
+export type RandomFaultKind = (typeof RANDOM_FAULT_KINDS)[number];
+
+export interface RandomFaultOptions {
+  /** Probability 0..1 that a request fails; 0 turns random faults off. */
+  rate: number;
+  /** Default: the emulator's seed. */
+  seed?: number;
+  /** Picked from uniformly; default every one of RANDOM_FAULT_KINDS. */
+  kinds?: readonly RandomFaultKind[];
+  /** Share 0..1 of random faults that hit after the request was applied. Default 0. */
+  afterApplyShare?: number;
+}
+
+/** A fault that hits one request. */
+export interface Fault {
+  /** In the request log and faultCounts(): "errcode:45011", "http:502", "body", "drop", "delay". */
+  label: string;
+  /** undefined: WeChat's own answer (a delay alone). */
+  answer?: Answer;
+  delayMs: number;
+  afterApply: boolean;
+}
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number;
+  random?: Random;
+}
+
+/** What a rule sends, and its label. */
+export function faultAnswer(rule: FaultRule): Pick<Fault, "label" | "answer"> {
+  if (rule.drop) return { label: "drop", answer: "drop" };
+  if (rule.httpStatus !== undefined) return { label: `http:${rule.httpStatus}`, answer: gatewayError(rule.httpStatus) };
+  if (rule.body !== undefined) return { label: "body", answer: bodyAnswer(rule.body) };
+  if (rule.errcode === undefined && rule.delayMs !== undefined) return { label: "delay" };
+  const errcode = rule.errcode ?? -1;
+  return { label: `errcode:${errcode}`, answer: wechatError(errcode, rule.errmsg) };
+}
+
+function bodyAnswer(body: unknown): Reply {
+  const errcode = (body as { errcode?: unknown } | null)?.errcode;
+  const answer = jsonAnswer(body, typeof errcode === "number" ? errcode : undefined);
+  // A string is the raw text of the answer, still under WeChat's JSON content type.
+  return typeof body === "string" ? { ...answer, text: body } : answer;
+}
+
+function gatewayError(status: number): Reply {
+  const title = `${status} ${GATEWAY_REASONS[status] ?? "Error"}`;
+  const text = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+  return { status, contentType: "text/html", text };
+}
+
+const GATEWAY_REASONS: Readonly<Record<number, string>> = {
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+export class Faults {
+  private rules: ActiveRule[] = [];
+  private rulesAdded = 0;
+  private random?: Required<Omit<RandomFaultOptions, "seed">> & { draw: Random };
+  private tally: Record<string, number> = {};
+
+  constructor(private readonly seed: number) {}
+
+  inject(rule: FaultRule): FaultHandle {
+    const ways = [rule.errcode !== undefined, rule.httpStatus !== undefined, rule.body !== undefined, rule.drop === true];
+    if (ways.filter(Boolean).length > 1) throw new Error("a fault rule answers one way: errcode, httpStatus, body or drop");
+    if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 1)) throw new Error("times must be an integer >= 1");
+    if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) throw new Error("probability must be in 0..1");
+    const number = ++this.rulesAdded;
+    const active: ActiveRule = { rule: { ...rule }, remaining: rule.times ?? Infinity };
+    if (rule.probability !== undefined) active.random = seededRandom(rule.seed ?? seedFromString(`${this.seed}:rule:${number}`));
+    this.rules.push(active);
+    return { remove: () => (this.rules = this.rules.filter((r) => r !== active)) };
+  }
+
+  /** Every rule removed and random faults off; the counts stay. */
+  clear(): void {
+    this.rules = [];
+    this.random = undefined;
+  }
+
+  setRandom(options: RandomFaultOptions): void {
+    const { rate, kinds = RANDOM_FAULT_KINDS, afterApplyShare = 0 } = options;
+    if (!(rate >= 0 && rate <= 1) || !(afterApplyShare >= 0 && afterApplyShare <= 1))
+      throw new Error("rate and afterApplyShare are in 0..1");
+    if (kinds.length === 0 || kinds.some((k) => !RANDOM_FAULT_KINDS.includes(k)))
+      throw new Error(`kinds are some of ${RANDOM_FAULT_KINDS}`);
+    this.random = rate === 0 ? undefined : { rate, kinds: [...kinds], afterApplyShare, draw: seededRandom(options.seed ?? this.seed) };
+  }
+
+  /** Faults so far by label, and "total". */
+  counts(): Record<string, number> {
+    return { ...this.tally };
+  }
+
+  /** The fault that hits this request, if any: the first matching rule's, else maybe a random one. */
+  pick(path: string, appId: string | undefined): Fault | undefined {
+    const fault = this.fromRules(path, appId) ?? this.fromRandom();
+    if (fault) {
+      this.tally[fault.label] = (this.tally[fault.label] ?? 0) + 1;
+      this.tally.total = (this.tally.total ?? 0) + 1;
+    }
+    return fault;
+  }
+
+  private fromRules(path: string, appId: string | undefined): Fault | undefined {
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (rule.path !== undefined && (typeof rule.path === "string" ? rule.path !== path : !rule.path.test(path))) continue;
+      if (rule.appId !== undefined && rule.appId !== appId) continue;
+      if (active.random && !(active.random() < rule.probability!)) continue;
+      if (--active.remaining <= 0) this.rules = this.rules.filter((r) => r !== active);
+      return { ...faultAnswer(rule), delayMs: rule.delayMs ?? 0, afterApply: rule.afterApply === true };
+    }
+    return undefined;
+  }
+
+  private fromRandom(): Fault | undefined {
+    const random = this.random;
+    if (!random || !(random.draw() < random.rate)) return undefined;
+    const kind = random.kinds[Math.floor(random.draw() * random.kinds.length)];
+    const afterApply = random.afterApplyShare > 0 && random.draw() < random.afterApplyShare;
+    const [what, n] = kind.split(":");
+    const rule: FaultRule = what === "drop" ? { drop: true } : what === "http" ? { httpStatus: Number(n) } : { errcode: Number(n) };
+    return { ...faultAnswer(rule), delayMs: 0, afterApply };
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The program runner: runs the real program runtime (`@pulumi/pulumi/cmd/run`) against the harness's ResourceMonitor
+ * and hands each registration to a Registrar (the step executor in an update). It also answers StackReference reads,
+ * records the stack's outputs and prints the runtime's logs.
+ */
+import { spawn } from "node:child_process";
+import * as readline from "node:readline";
+import * as grpc from "@grpc/grpc-js";
+import * as engineproto from "@pulumi/pulumi/proto/engine_pb";
+import * as resproto from "@pulumi/pulumi/proto/resource_pb";
+import { checkpointFile, decryptState, readCheckpoint } from "../pulumi/checkpoint";
+import { Deployment, ORGANIZATION, backendDirOf, makeUrn, nameOf } from "./engine";
+import { MonitorHandler, RpcError } from "./monitor";
+import { WATCHDOG, fromStruct, resolvePulumiModule, toStruct } from "./provider";
+import { ROOT_STACK_TYPE } from "./state";
+import { PropertyMap, deepEqual, isSecret, stripSecrets } from "./values";
+
+const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
+
+/** A resource as the program registered it. */
+export interface Registration {
+  urn: string;
+  type: string;
+  custom: boolean;
+  parent: string;
+  inputs: PropertyMap;
+  dependencies: string[];
+  propertyDependencies: { [key: string]: string[] };
+  protect: boolean;
+  retainOnDelete: boolean;
+  /** The resource option; undefined when the program did not set it (the provider's diff decides). */
+  deleteBeforeReplace: boolean | undefined;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  aliases: string[];
+  importId: string;
+}
+
+/** The answer to a registration: `result` FAIL or SKIP lets the program go on past a failed step (continue-on-error). */
+export interface Answer {
+  id: string;
+  outputs: PropertyMap;
+  result?: resproto.Result;
+}
+
+export type Registrar = (r: Registration) => Promise<Answer>;
+
+function registration(req: resproto.RegisterResourceRequest, stack: string, project: string): Registration {
+  const propertyDependencies: { [key: string]: string[] } = {};
+  for (const [key, deps] of req.getPropertydependenciesMap().entries()) propertyDependencies[key] = deps.getUrnsList();
+  return {
+    urn: makeUrn(stack, project, req.getParent(), req.getType(), req.getName()),
+    type: req.getType(),
+    custom: req.getCustom(),
+    parent: req.getParent(),
+    inputs: fromStruct(req.getObject()),
+    dependencies: req.getDependenciesList(),
+    propertyDependencies,
+    protect: req.getProtect() === true,
+    retainOnDelete: req.getRetainondelete() === true,
+    deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    aliases: req.getAliasurnsList(),
+    importId: req.getImportid(),
+  };
+}
+
+export class ProgramRunner implements MonitorHandler {
+  rootUrn = "";
+  exitCode: number | undefined;
+  private registrar: Registrar | undefined;
+  private readonly registered = new Set<string>();
+  private inflight = 0;
+  private lastCallAt = Date.now();
+  /** The runtime logged an unhandled error: the program has failed for good. */
+  private programFailed = false;
+
+  constructor(private readonly d: Deployment) {}
+
+  /** Runs the program to its end, or until it has failed (or the deployment was cancelled) and gone quiet. */
+  async run(registrar: Registrar): Promise<number> {
+    this.registrar = registrar;
+    const { project, opts } = this.d;
+    const args = [
+      ...["--require", WATCHDOG, resolvePulumiModule(project.dir, "cmd/run")],
+      ...[`--monitor=${this.d.engineAddress}`, `--engine=${this.d.engineAddress}`, `--organization=${ORGANIZATION}`],
+      ...[`--project=${project.name}`, `--stack=${opts.stack}`, `--pwd=${project.dir}`, `--parallel=${this.d.limit.size}`],
+      ...(this.d.preview ? ["--dry-run"] : []),
+      project.main,
+    ];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PULUMI_CONFIG: JSON.stringify(this.d.config.values),
+      PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(this.d.config.secretKeys),
+      ...(project.typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {}),
+      ...(opts.transpileOnly ? { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } : {}),
+    };
+    const child = spawn(process.execPath, args, { cwd: project.dir, env, stdio: ["pipe", "pipe", "pipe"] });
+    const drained = [child.stdout!, child.stderr!].map(
+      (input, i) =>
+        new Promise((resolve) =>
+          readline
+            .createInterface({ input })
+            .on("line", i ? this.d.out.stderr : this.d.out.stdout)
+            .on("close", resolve),
+        ),
+    );
+    // A program whose registration failed does not exit promptly: the SDK formats every rejected output for seconds
+    // to minutes. Once it has failed and gone quiet, end it, as the engine cancels the program after a failed step.
+    let stopped = false;
+    const watch = setInterval(() => {
+      if (stopped || !(this.d.cancelled || this.programFailed) || this.inflight > 0 || Date.now() - this.lastCallAt < 500) return;
+      stopped = true;
+      child.kill("SIGTERM");
+      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"), 1000).unref();
+    }, 100);
+    this.exitCode = await new Promise<number>((resolve) => {
+      child.once("error", (e) => {
+        this.d.out.stderr(`error: cannot start the program runtime: ${e.message}`);
+        resolve(1);
+      });
+      child.once("exit", (code, signal) => void Promise.all(drained).then(() => resolve(stopped ? 1 : (code ?? (signal ? 128 : 1)))));
+    });
+    clearInterval(watch);
+    return this.exitCode;
+  }
+
+  supportsFeature(id: string): boolean {
+    // Only secrets: the SDK then sends resources as URN/ID, output values as plain values and aliases as URNs.
+    return id === "secrets";
+  }
+
+  setRootResource(urn: string): void {
+    this.rootUrn = urn;
+  }
+
+  getRootResource(): string {
+    return this.rootUrn;
+  }
+
+  log(severity: engineproto.LogSeverity, message: string, urn: string, ephemeral: boolean): void {
+    this.lastCallAt = Date.now();
+    if (severity === engineproto.LogSeverity.ERROR && !urn && message.startsWith("Running program ")) this.programFailed = true;
+    if (ephemeral || (severity === engineproto.LogSeverity.DEBUG && !this.d.opts.verbose)) return;
+    const level = ["debug", "info", "warning", "error"][severity] ?? "info";
+    const where = urn ? `${nameOf(urn)}: ` : "";
+    for (const line of message.replace(/\n+$/, "").split("\n")) this.d.out.stdout(`  ${level}: ${where}${line}`);
+  }
+
+  registerResourceOutputs(urn: string, outputs: PropertyMap): void {
+    this.d.redactor.addFrom(outputs);
+    const entry = this.d.state.resources.find((r) => r.urn === urn && !r.custom);
+    if (urn === this.rootUrn || entry?.type === ROOT_STACK_TYPE) this.d.stackOutputs = outputs;
+    if (entry && this.registered.has(urn) && !deepEqual(entry.outputs, outputs)) this.d.save(entry, { ...entry, outputs });
+  }
+
+  async registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse> {
+    this.lastCallAt = Date.now();
+    const r = registration(req, this.d.opts.stack, this.d.project.name);
+    if (this.registered.has(r.urn)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate resource URN '${r.urn}'`);
+    this.registered.add(r.urn);
+    if (r.type === ROOT_STACK_TYPE) this.rootUrn = r.urn;
+    this.d.redactor.addFrom(r.inputs);
+    this.inflight++;
+    try {
+      const answer = await this.registrar!(r);
+      const res = new resproto.RegisterResourceResponse().setUrn(r.urn).setId(answer.id);
+      res.setObject(toStruct(req.getAcceptsecrets() ? answer.outputs : stripSecrets(answer.outputs)));
+      res.setResult(answer.result ?? resproto.Result.SUCCESS);
+      for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+        res.getPropertydependenciesMap().set(key, new resproto.RegisterResourceResponse.PropertyDependencies().setUrnsList(urns));
+      }
+      return res;
+    } finally {
+      this.inflight--;
+      this.lastCallAt = Date.now();
+    }
+  }
+
+  /** StackReference only: `[organization/][project/]stack`, read from the same file backend as this stack. */
+  async readResource(req: resproto.ReadResourceRequest): Promise<resproto.ReadResourceResponse> {
+    this.lastCallAt = Date.now();
+    if (req.getType() !== STACK_REFERENCE_TYPE) {
+      throw new RpcError(grpc.status.UNIMPLEMENTED, `reading ${req.getType()} is not supported by the engine harness`);
+    }
+    const name = req.getId();
+    const [stack, project = this.d.project.name] = name.split("/").reverse();
+    const stored = readCheckpoint(checkpointFile(backendDirOf(this.d.opts), project, stack));
+    if (!stored) throw new RpcError(grpc.status.NOT_FOUND, `unknown stack "${name}"`);
+    const outputs = decryptState(stored).outputs;
+    this.d.redactor.addFrom(outputs);
+    const props = { name, outputs, secretOutputNames: Object.keys(outputs).filter((k) => isSecret(outputs[k])) };
+    const res = new resproto.ReadResourceResponse().setUrn(
+      makeUrn(this.d.opts.stack, this.d.project.name, req.getParent(), req.getType(), req.getName()),
+    );
+    return res.setProperties(toStruct(req.getAcceptsecrets() ? props : stripSecrets(props)));
+  }
+}

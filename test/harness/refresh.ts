@@ -1,0 +1,60 @@
+/**
+ * Refresh: Read every custom resource in the state, keep what the provider answers, and show as drift ("update")
+ * only what the provider's Diff calls a change between the refreshed state and the inputs the program last gave: an
+ * answer that differs in form only (callbacks in another order) is stored but shown as unchanged.
+ */
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import { Deployment } from "./engine";
+import { ProviderError } from "./provider";
+import { PROVIDER_TYPE, ResourceState } from "./state";
+import { annotateSecrets, clean, deepEqual, stripSecrets } from "./values";
+
+const { DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
+
+async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
+  const host = await d.host();
+  let read: { id: string; properties: ResourceState["outputs"]; inputs?: ResourceState["inputs"] };
+  let initErrors: string[] | undefined;
+  try {
+    read = await host.read(r.urn, r.id!, stripSecrets(r.outputs), stripSecrets(r.inputs));
+  } catch (e) {
+    if (!(e instanceof ProviderError)) throw e;
+    // A partial failure does not fail a refresh: the resource is kept, unhealthy, for the next up to report.
+    if (!e.initFailed) return d.fail(r.urn, e.message, !d.opts.continueOnError);
+    [read, initErrors] = [e.initFailed, e.initFailed.reasons];
+    d.out.stdout(`  warning: ${r.urn}: Refreshed resource is in an unhealthy state:\n* ${initErrors.join("\n* ")}`);
+  }
+  if (!read.id) {
+    d.step("delete", r);
+    return d.save(r, undefined);
+  }
+  const next = clean({
+    ...r,
+    id: read.id,
+    outputs: annotateSecrets(read.properties, r.outputs),
+    inputs: read.inputs ? annotateSecrets(read.inputs, r.inputs) : r.inputs,
+    initErrors,
+  });
+  // The diff an up would show right after this refresh, inverted: the refreshed state stands as the old side.
+  const t = {
+    urn: r.urn,
+    id: read.id,
+    olds: stripSecrets(next.outputs),
+    oldInputs: stripSecrets(next.inputs),
+    ignoreChanges: r.ignoreChanges ?? [],
+  };
+  let changes: provproto.DiffResponse.DiffChanges;
+  try {
+    changes = (await host.diff({ ...t, news: stripSecrets(r.inputs) })).changes;
+  } catch (e) {
+    return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
+  }
+  if (!deepEqual(next, r)) d.save(r, next);
+  d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !deepEqual(next.inputs, r.inputs)) ? "update" : "same", r);
+}
+
+/** Refreshes every custom resource but providers and those already deleted pending their replacement. */
+export async function refreshAll(d: Deployment): Promise<void> {
+  const entries = d.state.resources.filter((r) => r.custom && r.id && r.type !== PROVIDER_TYPE && !r.pendingReplacement);
+  await Promise.all(entries.map((r) => d.limit.run(() => (d.cancelled ? Promise.resolve() : refreshOne(d, r)))));
+}

@@ -1,0 +1,304 @@
+/**
+ * The step executor: for each resource the program registers, Check and Diff against the state (one resource at a
+ * time, as the CLI's step generator runs them), then the step itself (create, update, replace or same) under
+ * --parallel, checkpointed before the program gets its answer. The first failed step cancels the deployment; with
+ * --continue-on-error the program is answered FAIL instead, and what depends on the failed resource is skipped.
+ */
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import * as resproto from "@pulumi/pulumi/proto/resource_pb";
+import { Deployment, Semaphore, StepOp, nameOf } from "./engine";
+import { RpcError } from "./monitor";
+import { applyIgnoreChanges, parsePropertyPath, pathContains } from "./paths";
+import { Answer, Registration } from "./program";
+import { DiffResult, ProviderError } from "./provider";
+import { PROVIDER_TYPE, ResourceState } from "./state";
+import { Json, annotateSecrets, clean, deepEqual, isObject, isSecret, stripSecrets } from "./values";
+
+const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic";
+const { DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
+
+/** What the step generator decided for one resource. */
+interface Plan {
+  op: Exclude<StepOp, "delete">;
+  next: ResourceState;
+  old?: ResourceState;
+  deleteBeforeReplace?: boolean;
+}
+
+/** A step failed (or was refused); the failure is already recorded. */
+class StepFailed extends Error {}
+
+const cancelled = () => new RpcError(grpc.status.CANCELLED, "the deployment was cancelled after a failed step");
+
+/** The default provider's entry, created or brought up to the stack config of this run; answers its reference. */
+export function providerEntry(d: Deployment): string {
+  const urn = `urn:pulumi:${d.opts.stack}::${d.project.name}::${PROVIDER_TYPE}::default`;
+  const old = d.state.resources.find((r) => r.urn === urn && !r.delete);
+  const id = old?.id ?? randomUUID();
+  const inputs = d.providerConfig;
+  if (!old || !deepEqual(old.inputs, inputs)) d.save(old, { urn, custom: true, id, type: PROVIDER_TYPE, inputs, outputs: inputs });
+  return `${urn}::${id}`;
+}
+
+/** How Go prints a property value with %v: the CLI's check-failure messages show it so. */
+function goValue(v: Json | undefined): string {
+  if (v === null || v === undefined) return "{<nil>}";
+  if (isSecret(v)) return "{[secret]}";
+  if (Array.isArray(v)) return `{[${v.map(goValue).join(" ")}]}`;
+  if (isObject(v))
+    return `{map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goValue(v[k])}`)
+      .join(" ")}]}`;
+  return `{${String(v)}}`;
+}
+
+function checkFailure(r: Registration, f: { property: string; reason: string }): string {
+  const resource = `${r.type} resource '${nameOf(r.urn)}'`;
+  return f.property
+    ? `${resource}: property ${f.property} value ${goValue(r.inputs[f.property])} has a problem: ${f.reason}`
+    : `${resource} has a problem: ${f.reason}`;
+}
+
+export class StepExecutor {
+  /** URNs the program registered, and the old URNs its aliases took over. */
+  private readonly registered = new Set<string>();
+  private readonly planning = new Semaphore(1);
+  /** With --continue-on-error: resources whose step failed or was skipped; what depends on them is skipped too. */
+  private readonly skipped = new Set<string>();
+  private provider: string | undefined;
+
+  constructor(private readonly d: Deployment) {}
+
+  /** What the delete phase removes: what the program no longer has, and the old halves of replacements. */
+  leftovers(): ResourceState[] {
+    return this.d.state.resources.filter((r) => r.delete || !this.registered.has(r.urn));
+  }
+
+  register = async (r: Registration): Promise<Answer> => {
+    if (this.d.cancelled) throw cancelled();
+    const old = this.findOld(r);
+    for (const urn of [r.urn, old?.urn]) if (urn) this.registered.add(urn);
+    if (!r.custom) return this.component(r, old);
+    if (!r.type.startsWith(DYNAMIC_TYPE_PREFIX) || r.importId) {
+      const why = r.importId ? "the import option is not supported for dynamic resources" : `${r.type} needs its provider plugin`;
+      this.d.fail(r.urn, `the engine harness runs only dynamic resources: ${why}`, true);
+      throw new RpcError(grpc.status.UNIMPLEMENTED, why);
+    }
+    this.provider ??= providerEntry(this.d);
+    this.registered.add(this.provider.slice(0, this.provider.lastIndexOf("::")));
+    const next = this.entryOf(r);
+    const upstream = [next.parent, ...(next.dependencies ?? []), ...Object.values(next.propertyDependencies ?? {}).flat()];
+    if (upstream.some((urn) => urn && this.skipped.has(urn))) {
+      this.skipped.add(r.urn);
+      return { id: old?.id ?? "", outputs: old?.outputs ?? r.inputs, result: resproto.Result.SKIP };
+    }
+    try {
+      const plan = await this.planning.run(() => this.plan(r, next, old));
+      return await this.d.limit.run(() => this.apply(plan));
+    } catch (e) {
+      if (!(e instanceof StepFailed)) throw e;
+      if (this.d.cancelled) throw new RpcError(grpc.status.UNKNOWN, e.message);
+      this.skipped.add(r.urn);
+      return { id: old?.id ?? "", outputs: next.inputs, result: resproto.Result.FAIL };
+    }
+  };
+
+  private findOld(r: Registration): ResourceState | undefined {
+    const live = (urn: string) => this.d.state.resources.find((e) => e.urn === urn && !e.delete);
+    return (
+      live(r.urn) ??
+      r.aliases
+        .filter((a) => !this.registered.has(a))
+        .map(live)
+        .find((e) => e)
+    );
+  }
+
+  private entryOf(r: Registration): ResourceState {
+    const some = (v: string[]) => (v.length > 0 ? v : undefined);
+    return clean({
+      urn: r.urn,
+      custom: true,
+      type: r.type,
+      inputs: r.inputs,
+      outputs: {},
+      parent: r.parent || undefined,
+      provider: this.provider,
+      dependencies: some(r.dependencies),
+      propertyDependencies: Object.keys(r.propertyDependencies).length > 0 ? r.propertyDependencies : undefined,
+      protect: r.protect || undefined,
+      retainOnDelete: r.retainOnDelete || undefined,
+      ignoreChanges: some(r.ignoreChanges),
+      replaceOnChanges: some(r.replaceOnChanges),
+    });
+  }
+
+  /** The root stack and components: recorded; their outputs come from RegisterResourceOutputs. */
+  private component(r: Registration, old: ResourceState | undefined): Answer {
+    const entry = clean({
+      urn: r.urn,
+      custom: false,
+      type: r.type,
+      parent: r.parent || undefined,
+      inputs: r.inputs,
+      outputs: old?.outputs ?? {},
+    });
+    if (!old || !deepEqual(entry, old)) this.d.save(old, entry);
+    return { id: "", outputs: r.inputs };
+  }
+
+  /** A failure of the step generator (Check, Diff, a refused replacement) stops the deployment, whatever the flags. */
+  private async bailing<T>(urn: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ProviderError)) throw e;
+      this.d.fail(urn, e.message, true);
+      throw new StepFailed(e.message);
+    }
+  }
+
+  /** Check (old inputs against the new ones, after ignoreChanges), then Diff against the state. */
+  private async plan(r: Registration, next: ResourceState, old: ResourceState | undefined): Promise<Plan> {
+    if (this.d.cancelled) throw cancelled();
+    const host = await this.d.host();
+    const ignored = (paths: string[]) =>
+      this.d.out.stdout(
+        `  info: ${nameOf(r.urn)}: cannot ignore changes in added or removed elements of the path: ${JSON.stringify(paths.join(", "))}`,
+      );
+    const news = old ? applyIgnoreChanges(r.inputs, old.inputs, r.ignoreChanges, ignored) : r.inputs;
+    next = { ...next, inputs: await this.check(r, old?.inputs ?? {}, news) };
+    if (!old) return { op: "create", next };
+    const t = {
+      urn: r.urn,
+      id: old.id ?? "",
+      olds: stripSecrets(old.outputs),
+      oldInputs: stripSecrets(old.inputs),
+      ignoreChanges: r.ignoreChanges,
+    };
+    const diff = await this.bailing(r.urn, () => host.diff({ ...t, news: stripSecrets(next.inputs) }));
+    const plan = this.decide(r, next, old, diff);
+    // A replacement starts afresh: the engine checks the program's inputs again, without the old ones.
+    return plan.op === "replace" ? { ...plan, next: { ...next, inputs: await this.check(r, {}, r.inputs) } } : plan;
+  }
+
+  /** The provider's Check; its failures stop the deployment, each printed as the CLI prints it. */
+  private async check(r: Registration, olds: ResourceState["inputs"], news: ResourceState["inputs"]): Promise<ResourceState["inputs"]> {
+    const host = await this.d.host();
+    const checked = await this.bailing(r.urn, () => host.check(r.urn, stripSecrets(olds), stripSecrets(news)));
+    if (checked.failures.length > 0) {
+      for (const f of checked.failures) this.d.fail(r.urn, checkFailure(r, f), true);
+      throw new StepFailed("check failed");
+    }
+    return annotateSecrets(checked.inputs, news);
+  }
+
+  /**
+   * The engine's reading of a diff. replaceOnChanges applies to the keys the provider names as changed, and the
+   * dynamic-provider host names none: only a diff that answers "unknown" has changed keys, computed from the inputs.
+   */
+  private decide(r: Registration, next: ResourceState, old: ResourceState, diff: DiffResult): Plan {
+    let { changes, replaces } = diff;
+    let changedKeys: string[] = [];
+    if (changes === DIFF_UNKNOWN) {
+      changedKeys = [...new Set([...Object.keys(old.inputs), ...Object.keys(next.inputs)])].filter(
+        (k) => !deepEqual(old.inputs[k], next.inputs[k]),
+      );
+      changes = changedKeys.length > 0 ? DIFF_SOME : DIFF_NONE;
+    }
+    const replaceOn = r.replaceOnChanges.map(parsePropertyPath).filter((p) => p !== undefined);
+    const initErrors = (old.initErrors?.length ?? 0) > 0;
+    replaces = [...replaces, ...changedKeys.filter((k) => replaceOn.some((p) => pathContains(p, parsePropertyPath(k) ?? [k])))];
+    if (initErrors && replaceOn.some((p) => pathContains(p, ["#initerror"])))
+      [replaces, changes] = [[...replaces, "#initerror"], DIFF_SOME];
+    if (changes !== DIFF_SOME && !old.pendingReplacement) return { op: initErrors ? "update" : "same", next, old };
+    if (replaces.length === 0 && !old.pendingReplacement) return { op: "update", next, old };
+    if (old.protect && next.protect) {
+      const message =
+        `unable to replace resource "${r.urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
+        "remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`";
+      // A preview shows the replacement it refuses; an update stops before anything is created.
+      this.d.fail(r.urn, message, !this.d.preview);
+      if (!this.d.preview) throw new StepFailed(message);
+    }
+    return { op: "replace", next, old, deleteBeforeReplace: r.deleteBeforeReplace ?? diff.deleteBeforeReplace };
+  }
+
+  private async apply(plan: Plan): Promise<Answer> {
+    if (this.d.cancelled) throw cancelled();
+    const { op, next, old } = plan;
+    if (op === "same") {
+      const same = { ...next, id: old!.id, outputs: old!.outputs };
+      if (!deepEqual(same, old)) this.d.save(old, same);
+      this.d.step("same", next);
+      return { id: old!.id ?? "", outputs: old!.outputs };
+    }
+    if (this.d.preview) {
+      this.d.step(op, next);
+      return { id: op === "update" ? (old!.id ?? "") : "", outputs: next.inputs };
+    }
+    const host = await this.d.host();
+    if (op === "create") return this.provision(plan, () => host.create(next.urn, stripSecrets(next.inputs)));
+    const t = { urn: next.urn, id: old!.id ?? "", olds: stripSecrets(old!.outputs), oldInputs: stripSecrets(old!.inputs) };
+    if (op === "update") {
+      return this.provision(plan, async () => ({
+        id: t.id,
+        properties: await host.update({ ...t, news: stripSecrets(next.inputs), ignoreChanges: next.ignoreChanges ?? [] }),
+      }));
+    }
+    if (plan.deleteBeforeReplace && !old!.pendingReplacement) {
+      // Delete-before-replace: the old resource stays in the state, pending replacement, until the new one exists.
+      await this.stepping(next.urn, () => host.delete(old!.urn, t.id, t.olds, t.oldInputs));
+      plan.old = { ...old!, pendingReplacement: true };
+      this.d.save(old, plan.old);
+    }
+    if (plan.old!.pendingReplacement) this.d.step("replace", next);
+    return this.provision(plan, () => host.create(next.urn, stripSecrets(next.inputs)));
+  }
+
+  /** A failed step: recorded, and fail-fast unless --continue-on-error. */
+  private async stepping<T>(urn: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ProviderError)) throw e;
+      const reasons = e.initFailed?.reasons ?? [];
+      const message =
+        reasons.length > 0 ? `${reasons.length} error${reasons.length > 1 ? "s" : ""} occurred:\n\t* ${reasons.join("\n\t* ")}` : e.message;
+      this.d.fail(urn, message, !this.d.opts.continueOnError);
+      throw new StepFailed(message);
+    }
+  }
+
+  /** Runs the create or update and records its outcome; a partial failure is recorded as created, with init errors. */
+  private async provision(plan: Plan, call: () => Promise<{ id: string; properties: Record<string, Json> }>): Promise<Answer> {
+    const { next, old } = plan;
+    const settle = (id: string, properties: Record<string, Json>, initErrors?: string[]) =>
+      clean({ ...next, id, outputs: annotateSecrets(properties, next.inputs), initErrors });
+    return this.stepping(next.urn, async () => {
+      try {
+        const { id, properties } = await call();
+        const done = settle(id, properties);
+        this.record(plan, done);
+        if (plan.op !== "replace" || !plan.old!.pendingReplacement) this.d.step(plan.op, next);
+        return { id: done.id!, outputs: done.outputs };
+      } catch (e) {
+        const failed = e instanceof ProviderError ? e.initFailed : undefined;
+        if (failed) this.record(plan, settle(failed.id || (old?.id ?? ""), failed.properties, failed.reasons));
+        throw e;
+      }
+    });
+  }
+
+  /** Puts the step's outcome in the state: a create-before-delete replacement marks the old resource for deletion. */
+  private record(plan: Plan, entry: ResourceState): void {
+    const old = plan.old;
+    if (plan.op === "create") return this.d.save(undefined, entry);
+    if (plan.op === "update" || old!.pendingReplacement) return this.d.save(old, entry);
+    this.d.save(old, { ...old!, delete: true });
+    this.d.save(undefined, entry);
+  }
+}
