@@ -1,5 +1,6 @@
 /** The workload: N AuthorizerOption settings spread over ceil(N/3) accounts of one third-party platform. */
 import { DEMO_CREDENTIALS } from "../test/emulator/server";
+import { platformCredentials } from "../test/support/emulator";
 
 export const OPTION_NAMES = ["location_report", "voice_recognize", "customer_service"] as const;
 /** The key the example program (examples/platform-fleet) reads for each option. */
@@ -44,15 +45,7 @@ export function credentials(accounts: readonly Account[]) {
   };
 }
 
-/** The credentials as stack configuration (the secrets separately, as `pulumi config set --secret`). */
+/** The credentials as stack configuration, built as the tests build them (the secrets separately). */
 export function stackConfig(baseUrl: string, accounts: readonly Account[], concurrency: number) {
-  const c = credentials(accounts);
-  return {
-    config: { "wechat:apiBaseUrl": baseUrl, "wechat:componentAppId": c.componentAppId, "wechat:maxConcurrency": String(concurrency) },
-    secrets: {
-      "wechat:componentAppSecret": c.componentAppSecret,
-      "wechat:componentVerifyTicket": c.componentVerifyTicket,
-      "wechat:authorizerRefreshTokens": JSON.stringify(c.refreshTokens),
-    },
-  };
+  return platformCredentials(baseUrl, accounts, { "wechat:maxConcurrency": String(concurrency) });
 }

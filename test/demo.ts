@@ -1,14 +1,15 @@
 /**
  * `npm run demo`, the README's first command: starts the WeChat API emulator, runs the quickstart program (the root
  * Pulumi.yaml) through preview, up, and a second up that must change nothing, then prints what the emulator holds.
- * It uses the real `pulumi` CLI when it is on PATH (WECHAT_ENGINE=harness forces the harness), the engine harness
- * otherwise, and says which.
+ * It uses the real Pulumi CLI when `npm run pulumi:install` has built it (WECHAT_ENGINE=harness forces the harness),
+ * the engine harness otherwise, and says which.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEMO_CREDENTIALS, WeChatEmulator } from "./emulator/server";
+import { WeChatEmulator } from "./emulator/server";
 import { RunEngineOptions, chooseEngine, runEngine } from "./harness";
+import { DEMO_CREDENTIALS, accountCredentials } from "./support/emulator";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -35,17 +36,15 @@ async function main(): Promise<void> {
       ? "Engine: the Pulumi CLI (built by `npm run pulumi:install`)."
       : "Engine: the engine harness (Pulumi's own program runtime and provider host, driven over gRPC); `npm run pulumi:install` builds the real CLI.",
   );
+  // The demo account's own credentials, with the provider's own retry settings.
+  const { config, secrets } = accountCredentials(baseUrl, {});
   const options = (command: RunEngineOptions["command"]): RunEngineOptions => ({
     command,
     cwd: root,
     stack: "demo",
     backendDir: stateDir,
-    config: {
-      "wechat:apiBaseUrl": baseUrl,
-      "wechat:appId": DEMO_CREDENTIALS.appId,
-      "wechat-quickstart:authorizerAppId": DEMO_CREDENTIALS.appId,
-    },
-    secrets: { "wechat:appSecret": DEMO_CREDENTIALS.appSecret },
+    config: { ...config, "wechat-quickstart:authorizerAppId": DEMO_CREDENTIALS.appId },
+    secrets,
     engine,
   });
   try {

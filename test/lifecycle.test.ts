@@ -1,86 +1,173 @@
 /**
  * Lifecycle acceptance tests: Pulumi programs driven through preview, up, edits, refresh, drift, removal and destroy
- * by the engine harness (the real program runtime and dynamic-provider host over gRPC) against the WeChat emulator.
+ * by the real Pulumi CLI (the engine harness where the CLI is not installed) against the WeChat emulator.
  *
- * Each describe is one stack of one program and reads as an acceptance test: its `it`s are the steps, run in order
- * (a failed step skips the rest), each asserting on what the emulator received, on what every account in it holds
- * (ExpectedAccounts: the declared settings, and nothing touched elsewhere) and on the state file. The checks that hold
- * after every step (the run succeeded; no credential in stdout, stderr or state; every `__provider` a small require
- * of the provider by package name; a preview leaves the state file alone) are made by LifecycleStack.run().
+ * Each describe is one stack of one program, and its `it`s are the steps of an acceptance test in Terraform's style:
+ * a step edits the declaration (or the accounts, out of band), runs one command, and checks what the emulator
+ * received, what every account holds (ExpectedAccounts: the declared settings, and nothing touched elsewhere) and
+ * what the state records. Steps run in order; a failed step skips the rest. The checks that hold after every step
+ * (the run succeeded, or failed where the step says so; no credential in stdout, stderr, the event log or the state;
+ * every `__provider` a small require of the provider by package name; a preview changes nothing the state records)
+ * are LifecycleStack.run()'s.
  *
- * The programs: the three examples (quickstart and cloudbase with the demo account's own credentials, platform-fleet
- * with the demo platform), and test/fixtures/settings, whose resources are a JSON spec in stack config so that steps
- * can edit values, identities and deleteBehavior of both resources.
+ * - The fixture program (test/fixtures/settings), whose resources are a JSON spec in stack config so that steps can
+ *   edit values, identities and deleteBehavior: one step list per resource type.
+ * - The three examples: one table, a row per example (its program, config, and what each step declares and the
+ *   accounts must hold), run through the same steps.
+ * - A stack whose credential changes after `up`: what refresh and destroy sign in with.
  */
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { CallbackConfigData, DEMO_CREDENTIALS, FleetAccount, WeChatEmulator } from "./emulator/server";
+import { AuthorizerOptions, CallbackConfigData, WeChatEmulator } from "./emulator/server";
+import { Command, ResourceState } from "./harness";
+import { ExpectedAccounts, assertStateMatchesAccounts, rule, sectionsOf } from "./support/accounts";
+import {
+  Authorized,
+  DEMO_AUTHORIZED,
+  DEMO_CREDENTIALS,
+  EmulatorContext,
+  StackSettings,
+  accountCredentials,
+  platformCredentials,
+  useEmulator,
+} from "./support/emulator";
+import { AccountEntry, fleetPush, writeAccountsFile } from "./support/fleet";
+import { LifecycleStack, RunOptions, SET_CALLBACK_CONFIG, SET_OPTION, StepResult, setsOf, stepsInOrder, stepsOf } from "./support/stack";
 import {
   AUTHORIZER_OPTION,
   CALLBACK_CONFIG,
-  EXAMPLES,
-  ExpectedAccounts,
-  LifecycleStack,
-  SETTINGS_FIXTURE,
-  SET_CALLBACK_CONFIG,
-  SET_OPTION,
-  StepResult,
-  accountCredentials,
-  assertStateMatchesAccounts,
-  bodiesOf,
-  platformCredentials,
+  ROOT,
+  nameOf,
+  packageRecords,
   resourceNamed,
-  sectionsOf,
-  stepsInOrder,
+  savedConfig,
   wechatResources,
-} from "./support/lifecycle";
+} from "./support/state";
 
-/** A step is one or two harness runs of ~2-3 s each; generous for a loaded 2-core machine. */
+/** A step is one CLI run of ~4-6 s; generous for a loaded 2-core machine. */
 const STEP_TIMEOUT = 120_000;
 const A = DEMO_CREDENTIALS.appId;
-
-/** One emulator (demo account and platform, plus a fleet of accounts authorized to the platform) per describe. */
-function useEmulator(fleetSize = 0) {
-  const context = { emulator: undefined as unknown as WeChatEmulator, baseUrl: "", fleet: [] as FleetAccount[] };
-  before(async () => {
-    context.emulator = new WeChatEmulator();
-    context.emulator.addDemo();
-    context.fleet = context.emulator.addFleet(DEMO_CREDENTIALS.componentAppId, fleetSize);
-    context.baseUrl = await context.emulator.start();
-  });
-  after(async () => {
-    await context.emulator?.stop();
-  });
-  return context;
-}
-
-/** appId → refresh token, for the demo account and the fleet. */
-function refreshTokens(fleet: readonly FleetAccount[]): Record<string, string> {
-  return Object.fromEntries([
-    [A, DEMO_CREDENTIALS.authorizerRefreshToken],
-    ...fleet.map((account) => [account.appId, account.refreshToken]),
-  ]);
-}
-
 const none = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
-/** The step's changes: all five counts, so that an assertion names every one. */
-const changes = (step: StepResult) => step.summary.changes;
-/** What a step did, as "op name", sorted. */
-const stepsOf = (step: StepResult) => step.summary.steps.map(({ op, urn }) => `${op} ${urn.split("::").slice(3).join("::")}`).sort();
-/** The set calls of a step as [appId, body], in order. */
-const setsOf = (step: StepResult, requestPath: string) => step.requests.filter((r) => r.path === requestPath).map((r) => [r.appId, r.body]);
-/** A callback rule as the API (and the emulator) holds it. */
-const rule = (msgType: string, env: string, functionName: string, event = "", enable = true) => ({
-  msgType,
-  event,
-  env,
-  functionName,
-  enable,
-});
+/** The options every program here declares for the demo account: location reports and speech on, one inbox. */
+const DEMO_OPTIONS = { location_report: "1", voice_recognize: "1", customer_service: "0" };
 
-function assertNoResources(step: StepResult): void {
-  assert.equal(wechatResources(step.state).size, 0, "the state holds resources");
+/** A set_authorizer_option call as [appId, body]. */
+const optionSet = (appId: string, optionName: string, optionValue: string) => [
+  appId,
+  { option_name: optionName, option_value: optionValue },
+];
+
+/** The calls of one set endpoint a step must make, and no other set: the endpoint, and each call as [appId, body]. */
+type Sets = [path: string, calls: unknown[][]];
+
+/** What a step must show besides its counts. What is left out is not checked here (but nothing else may change). */
+interface Outcome {
+  /** The resources the engine reports changed, as "op name", sorted. */
+  steps?: string[];
+  sets?: Sets;
+  /** What the accounts hold after the step, as changes of what they held before it. */
+  holds?: Record<string, { options?: Partial<AuthorizerOptions>; push?: Partial<CallbackConfigData> }>;
+  outputs?: Record<string, unknown>;
+}
+
+/**
+ * Runs one step, and checks its counts (every one of the five), its outcome, that the accounts hold the model
+ * (ExpectedAccounts: nothing changed that the step does not say) and that the state claims no more than they hold.
+ */
+async function checkedRun(
+  stack: LifecycleStack,
+  held: ExpectedAccounts,
+  command: Command,
+  counts: Partial<StepResult["summary"]["changes"]>,
+  outcome: Outcome = {},
+  options?: RunOptions,
+): Promise<StepResult> {
+  const step = await stack.run(command, options);
+  assert.deepEqual(step.summary.changes, { ...none, ...counts });
+  if (outcome.steps) assert.deepEqual(stepsOf(step), outcome.steps);
+  if (outcome.sets) {
+    const [endpoint, calls] = outcome.sets;
+    assert.deepEqual(setsOf(step, endpoint), calls);
+    assert.equal(step.counts.set, calls.length);
+  }
+  if (outcome.outputs) assert.deepEqual(step.summary.outputs, outcome.outputs);
+  for (const [appId, { options: values, push }] of Object.entries(outcome.holds ?? {})) {
+    if (values) held.options(appId, values);
+    if (push) held.callbackConfig(appId, push);
+  }
+  held.check();
+  assertStateMatchesAccounts(step.state, stack.emulator);
+  return step;
+}
+
+/** A preview of a stack with no resource yet: `n` creates, no API call, nothing in the state. */
+async function previewCreates(stack: LifecycleStack, held: ExpectedAccounts, n: number, options?: RunOptions): Promise<void> {
+  const step = await checkedRun(stack, held, "preview", { create: n }, {}, options);
+  assert.equal(step.counts.total, 0);
+  assert.equal(wechatResources(step.state).length, 0, "the state holds resources");
+}
+
+/**
+ * A preview and an up of the same declaration: nothing changes, nothing is set. With `edit`, which only writes the
+ * declaration another way, an up alone, which calls nothing at all. The package's resources are recorded as they were, and the
+ * state saves the stack config of this up (the inputs of the default provider).
+ */
+async function unchanged(stack: LifecycleStack, held: ExpectedAccounts, n: number, options?: RunOptions, edit?: () => void): Promise<void> {
+  if (edit) edit();
+  else assert.equal((await checkedRun(stack, held, "preview", { same: n }, {}, options)).counts.total, 0);
+  const up = await checkedRun(stack, held, "up", { same: n }, {}, options);
+  assert.equal(edit ? up.counts.total : up.counts.set, 0);
+  const records = stack.recorded();
+  assert.deepEqual(packageRecords(records), packageRecords(up.recordedBefore), "the package's resources are recorded as they were");
+  assert.deepEqual(savedConfig(records), { ...stack.config, ...options?.config, ...stack.secrets }, "the state saves this up's config");
+}
+
+/**
+ * A stack of the fixture program for the calling describe, run as the demo platform acting for the demo account and
+ * `fleet` more: `setUp` sets what the accounts hold before the program (and the first declaration), and every run
+ * declares `spec()` (the program's resources) unless a step declares another. Its first step is the preview of
+ * the stack's `resources` creates.
+ */
+function useFixture(
+  options: { stack: string; fleet: number; resources: number; spec: () => object },
+  setUp: (env: EmulatorContext) => void,
+) {
+  const env = useEmulator({ fleet: options.fleet, per: "suite" });
+  const declare = (spec = options.spec()) => ({ config: { "wechat-settings:spec": JSON.stringify(spec) } });
+  const fixture = {
+    env,
+    stack: undefined as unknown as LifecycleStack,
+    held: undefined as unknown as ExpectedAccounts,
+    /** One checked step (see checkedRun) of the current declaration, or of `spec`. */
+    step: (command: Command, counts: Partial<typeof none>, outcome?: Outcome, spec?: object) =>
+      checkedRun(fixture.stack, fixture.held, command, counts, outcome, declare(spec)),
+    unchanged: (n: number) => unchanged(fixture.stack, fixture.held, n, declare()),
+    /** An up after an edit of `name`'s identity: one replace; the state holds the new id, and no old half. */
+    async replaced(name: string, id: string, outcome: Outcome): Promise<ResourceState> {
+      const up = await fixture.step("up", { replace: 1, same: options.resources - 1 }, { steps: [`replace ${name}`], ...outcome });
+      assert.equal(wechatResources(up.state).length, options.resources, "the old half is gone from the state");
+      const resource = resourceNamed(up.state, name);
+      assert.equal(resource.id, id);
+      return resource;
+    },
+    /** An up of `n` resources after a change of `name`'s deleteBehavior alone: the state takes it, WeChat hears nothing. */
+    async deleteBehaviorOnly(name: string, deleteBehavior: string, n: number): Promise<void> {
+      const up = await fixture.step("up", { update: 1, same: n - 1 }, { steps: [`update ${name}`] });
+      assert.equal(up.counts.total, 0);
+      assert.equal(resourceNamed(up.state, name).outputs.deleteBehavior, deleteBehavior);
+    },
+  };
+  before(() => {
+    setUp(env);
+    fixture.held = new ExpectedAccounts(env.emulator);
+    const credentials = platformCredentials(env.baseUrl, [DEMO_AUTHORIZED, ...env.fleet]);
+    const cwd = path.join(ROOT, "test", "fixtures", "settings");
+    fixture.stack = new LifecycleStack({ emulator: env.emulator, cwd, stack: options.stack, ...credentials });
+  });
+  after(() => fixture.stack?.dispose());
+  it(`1. preview shows ${options.resources} creates, calls no API and writes no resource to state`, () =>
+    previewCreates(fixture.stack, fixture.held, options.resources, declare()));
+  return fixture;
 }
 
 // =====================================================================================================================
@@ -99,22 +186,16 @@ interface OptionSpec {
 describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credentials)", function () {
   this.timeout(STEP_TIMEOUT);
   stepsInOrder();
-  const env = useEmulator(2);
-  let stack: LifecycleStack;
-  let held: ExpectedAccounts;
   let B: string;
   let C: string;
   let options: OptionSpec[];
-  const spec = () => ({ config: { "wechat-settings:spec": JSON.stringify({ options }) } });
   const option = (name: string) => options.find((candidate) => candidate.name === name)!;
-
-  before(() => {
+  const fixture = useFixture({ stack: "options", fleet: 2, resources: 5, spec: () => ({ options }) }, (env) => {
     [B, C] = env.fleet.map((account) => account.appId);
     // What the accounts held before the program: restore must put these back.
     env.emulator.setOption(A, "customer_service", "1");
     env.emulator.setOption(B, "location_report", "2");
     env.emulator.setOption(C, "location_report", "2");
-    held = new ExpectedAccounts(env.emulator);
     options = [
       { name: "loc", authorizerAppId: A, optionName: "location_report", optionValue: 1 }, // retain, by default
       { name: "voice", authorizerAppId: A, optionName: "voice_recognize", optionValue: 1, deleteBehavior: "retain" },
@@ -122,181 +203,130 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
       { name: "rename", authorizerAppId: C, optionName: "voice_recognize", optionValue: 1, deleteBehavior: "reset" },
       { name: "move", authorizerAppId: B, optionName: "location_report", optionValue: "1", deleteBehavior: "restore" },
     ];
-    stack = new LifecycleStack({
-      emulator: env.emulator,
-      cwd: SETTINGS_FIXTURE,
-      stack: "options",
-      ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
-    });
   });
-  after(() => stack?.dispose());
-
-  it("1. preview shows five creates, calls no API and writes no resource to state", async () => {
-    const step = await stack.run("preview", spec());
-    assert.deepEqual(changes(step), { ...none, create: 5 });
-    assert.equal(step.counts.total, 0);
-    assertNoResources(step);
-    held.check();
-  });
+  const { env, step } = fixture;
 
   it("2. up takes the five options over: the accounts hold exactly the declared values", async () => {
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, create: 5 });
-    held
-      .options(A, { location_report: "1", voice_recognize: "1", customer_service: "0" })
-      .options(B, { location_report: "1" })
-      .options(C, { voice_recognize: "1" })
-      .check();
+    const holds = {
+      [A]: { options: DEMO_OPTIONS },
+      [B]: { options: { location_report: "1" } },
+      [C]: { options: { voice_recognize: "1" } },
+    };
+    const up = await step("up", { create: 5 }, { holds });
     // Read then set, once per option; one component token, and one token per account for the whole run.
-    assert.deepEqual(step.counts, { set: 5, get: 5, token: 4, total: 14 });
-    assertStateMatchesAccounts(step.state, env.emulator);
-    const previous = Object.fromEntries([...wechatResources(step.state)].map(([name, r]) => [name, r.outputs.previousValue]));
+    assert.deepEqual(up.counts, { set: 5, get: 5, token: 4, total: 14 });
+    const previous = Object.fromEntries(wechatResources(up.state).map((r) => [nameOf(r), r.outputs.previousValue]));
     assert.deepEqual(previous, { loc: "0", voice: "0", cs: "1", rename: "0", move: "2" });
-    const loc = resourceNamed(step.state, "loc");
+    const loc = resourceNamed(up.state, "loc");
     assert.equal(loc.id, `${A}/location_report`);
     assert.equal(loc.outputs.optionValue, "1", "state keeps the API's string form");
     assert.equal(loc.outputs.deleteBehavior, "retain", "deleteBehavior defaults to retain");
-    assert.deepEqual((step.summary.outputs.optionStates as unknown[])[0], {
+    assert.deepEqual((up.summary.outputs.optionStates as unknown[])[0], {
       id: `${A}/location_report`,
       optionValue: "1",
       previousValue: "0",
     });
   });
 
-  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", async () => {
-    const preview = await stack.run("preview", spec());
-    assert.deepEqual(changes(preview), { ...none, same: 5 });
-    assert.equal(preview.counts.total, 0);
-    const before = stack.state()!.resources;
-    const up = await stack.run("up", spec());
-    assert.deepEqual(changes(up), { ...none, same: 5 });
-    assert.equal(up.counts.set, 0);
-    assert.deepEqual(up.state!.resources, before);
-    held.check();
-  });
+  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => fixture.unchanged(5));
 
   it("4. editing optionValue updates in place with exactly one set of that option", async () => {
     option("loc").optionValue = 2;
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 4 });
-    assert.deepEqual(stepsOf(step), ["update loc"]);
-    assert.deepEqual(setsOf(step, SET_OPTION), [[A, { option_name: "location_report", option_value: "2" }]]);
-    assert.equal(step.counts.set, 1);
-    held.options(A, { location_report: "2" }).check();
-    const loc = resourceNamed(step.state, "loc");
+    const up = await step(
+      "up",
+      { update: 1, same: 4 },
+      {
+        steps: ["update loc"],
+        sets: [SET_OPTION, [optionSet(A, "location_report", "2")]],
+        holds: { [A]: { options: { location_report: "2" } } },
+      },
+    );
+    const loc = resourceNamed(up.state, "loc");
     assert.equal(loc.outputs.optionValue, "2");
     assert.equal(loc.outputs.previousValue, "0", "an update keeps the value to restore");
   });
 
   it("5a. editing optionName replaces: the new option is set, the old one reset per its deleteBehavior", async () => {
     option("rename").optionName = "customer_service";
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, replace: 1, same: 4 });
-    assert.deepEqual(stepsOf(step), ["replace rename"]);
     // Create before delete: the new option first, then the old one's reset.
-    assert.deepEqual(setsOf(step, SET_OPTION), [
-      [C, { option_name: "customer_service", option_value: "1" }],
-      [C, { option_name: "voice_recognize", option_value: "0" }],
-    ]);
-    held.options(C, { voice_recognize: "0", customer_service: "1" }).check();
-    const rename = resourceNamed(step.state, "rename");
-    assert.equal(rename.id, `${C}/customer_service`);
+    const sets: Sets = [SET_OPTION, [optionSet(C, "customer_service", "1"), optionSet(C, "voice_recognize", "0")]];
+    const rename = await fixture.replaced("rename", `${C}/customer_service`, {
+      sets,
+      holds: { [C]: { options: { voice_recognize: "0", customer_service: "1" } } },
+    });
     assert.equal(rename.outputs.previousValue, "0");
-    assert.equal(wechatResources(step.state).size, 5, "the old half is gone from the state");
   });
 
   it("5b. editing authorizerAppId replaces: the new account is set, the old one restored per its deleteBehavior", async () => {
     option("move").authorizerAppId = C;
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, replace: 1, same: 4 });
-    assert.deepEqual(stepsOf(step), ["replace move"]);
-    assert.deepEqual(setsOf(step, SET_OPTION), [
-      [C, { option_name: "location_report", option_value: "1" }],
-      [B, { option_name: "location_report", option_value: "2" }],
-    ]);
-    held.options(B, { location_report: "2" }).options(C, { location_report: "1" }).check();
-    const move = resourceNamed(step.state, "move");
-    assert.equal(move.id, `${C}/location_report`);
+    const sets: Sets = [SET_OPTION, [optionSet(C, "location_report", "1"), optionSet(B, "location_report", "2")]];
+    const holds = { [B]: { options: { location_report: "2" } }, [C]: { options: { location_report: "1" } } };
+    const move = await fixture.replaced("move", `${C}/location_report`, { sets, holds });
     assert.equal(move.outputs.previousValue, "2", "previousValue is the new account's");
-    assert.equal(wechatResources(step.state).size, 5);
   });
 
   it("6. refresh after up finds no change", async () => {
-    const before = stack.state()!.resources;
-    const step = await stack.run("refresh", spec());
-    assert.deepEqual(changes(step), { ...none, same: 5 });
+    const refresh = await step("refresh", { same: 5 });
     // A and C are the accounts left (B lost its only resource in 5b): one component token, two authorizer tokens.
-    assert.deepEqual(step.counts, { set: 0, get: 5, token: 3, total: 8 });
-    assert.deepEqual(step.state!.resources, before);
-    held.check();
-    assertStateMatchesAccounts(step.state, env.emulator);
+    assert.deepEqual(refresh.counts, { set: 0, get: 5, token: 3, total: 8 });
+    assert.deepEqual(fixture.stack.recorded(), refresh.recordedBefore);
   });
 
   it("7a. an out-of-band change shows up on refresh as an update, and the state holds the drifted value", async () => {
     env.emulator.setOption(A, "location_report", "0");
-    const step = await stack.run("refresh", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 4 });
-    assert.deepEqual(stepsOf(step), ["update loc"]);
-    assert.equal(step.counts.set, 0);
-    held.options(A, { location_report: "0" }).check();
-    const loc = resourceNamed(step.state, "loc");
+    const refresh = await step(
+      "refresh",
+      { update: 1, same: 4 },
+      { steps: ["update loc"], holds: { [A]: { options: { location_report: "0" } } } },
+    );
+    assert.equal(refresh.counts.set, 0);
+    const loc = resourceNamed(refresh.state, "loc");
     assert.equal(loc.outputs.optionValue, "0");
     assert.equal(loc.inputs.optionValue, "2", "refresh leaves the declared value in the inputs");
-    assertStateMatchesAccounts(step.state, env.emulator);
   });
 
   it("7b. the next up puts the declared value back", async () => {
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 4 });
-    assert.deepEqual(setsOf(step, SET_OPTION), [[A, { option_name: "location_report", option_value: "2" }]]);
-    held.options(A, { location_report: "2" }).check();
-    assertStateMatchesAccounts(step.state, env.emulator);
+    const sets: Sets = [SET_OPTION, [optionSet(A, "location_report", "2")]];
+    await step("up", { update: 1, same: 4 }, { sets, holds: { [A]: { options: { location_report: "2" } } } });
   });
 
   it("8. removing resources from the program deletes them per deleteBehavior (reset, restore)", async () => {
     options = options.filter((candidate) => !["rename", "move"].includes(candidate.name));
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, delete: 2, same: 3 });
-    assert.deepEqual(stepsOf(step), ["delete move", "delete rename"]);
-    assert.equal(step.counts.set, 2);
-    // rename (customer_service, reset) goes to 0; move (location_report, restore) back to C's own 2.
-    held.options(C, { location_report: "2", customer_service: "0" }).check();
-    assert.deepEqual([...wechatResources(step.state).keys()].sort(), ["cs", "loc", "voice"]);
+    const up = await step(
+      "up",
+      { delete: 2, same: 3 },
+      // rename (customer_service, reset) goes to 0; move (location_report, restore) back to C's own 2.
+      { steps: ["delete move", "delete rename"], holds: { [C]: { options: { location_report: "2", customer_service: "0" } } } },
+    );
+    assert.equal(up.counts.set, 2);
+    assert.deepEqual(wechatResources(up.state).map(nameOf).sort(), ["cs", "loc", "voice"]);
   });
 
-  it("8b. changing only deleteBehavior updates the state and calls no API", async () => {
+  it("8b. changing only deleteBehavior updates the state and calls no API", () => {
     option("voice").deleteBehavior = "reset";
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 2 });
-    assert.deepEqual(stepsOf(step), ["update voice"]);
-    assert.equal(step.counts.total, 0);
-    assert.equal(resourceNamed(step.state, "voice").outputs.deleteBehavior, "reset");
-    held.check();
+    return fixture.deleteBehaviorOnly("voice", "reset", 3);
   });
 
   it("8c. renaming a resource with an alias keeps it: nothing changes, nothing is called", async () => {
     // Without the alias this would be a create of "voice-recognize" (taking over the value it sees) and a delete of
     // "voice" that resets the very option the new resource just claimed.
     Object.assign(option("voice"), { name: "voice-recognize", aliases: [{ name: "voice" }] });
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, same: 3 });
-    assert.equal(step.counts.total, 0);
-    assert.deepEqual([...wechatResources(step.state).keys()].sort(), ["cs", "loc", "voice-recognize"]);
-    assert.equal(resourceNamed(step.state, "voice-recognize").outputs.previousValue, "0", "the value to restore survives the rename");
-    held.check();
+    const up = await step("up", { same: 3 });
+    assert.equal(up.counts.total, 0);
+    assert.deepEqual(wechatResources(up.state).map(nameOf).sort(), ["cs", "loc", "voice-recognize"]);
+    assert.equal(resourceNamed(up.state, "voice-recognize").outputs.previousValue, "0", "the value to restore survives the rename");
   });
 
   it("9. destroy retains loc, resets voice, restores cs, and leaves no resource in the state", async () => {
-    const step = await stack.run("destroy", spec());
-    assert.deepEqual(changes(step), { ...none, delete: 3 });
-    held.options(A, { location_report: "2", voice_recognize: "0", customer_service: "1" }).check();
-    const sets = bodiesOf(step.requests, SET_OPTION).sort((a, b) => String(a.option_name).localeCompare(String(b.option_name)));
-    assert.deepEqual(sets, [
-      { option_name: "customer_service", option_value: "1" },
-      { option_name: "voice_recognize", option_value: "0" },
-    ]);
-    assert.equal(step.counts.get, 0, "delete acts on the state, it reads nothing");
-    assert.deepEqual(step.state?.resources ?? [], []);
+    const destroy = await step(
+      "destroy",
+      { delete: 3 },
+      { holds: { [A]: { options: { location_report: "2", voice_recognize: "0", customer_service: "1" } } } },
+    );
+    const sets = setsOf(destroy, SET_OPTION).sort(([, a], [, b]) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    assert.deepEqual(sets, [optionSet(A, "customer_service", "1"), optionSet(A, "voice_recognize", "0")]);
+    assert.equal(destroy.counts.get, 0, "delete acts on the state, it reads nothing");
+    assert.deepEqual(destroy.state?.resources ?? [], []);
   });
 });
 
@@ -318,15 +348,11 @@ interface CallbackConfigSpec {
 describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credentials)", function () {
   this.timeout(STEP_TIMEOUT);
   stepsInOrder();
-  const env = useEmulator(4);
-  let stack: LifecycleStack;
-  let held: ExpectedAccounts;
   let B: string;
   let C: string;
   let D: string;
   let E: string;
   let configs: CallbackConfigSpec[];
-  const spec = () => ({ config: { "wechat-settings:spec": JSON.stringify({ callbackConfigs: configs }) } });
   const config = (name: string) => configs.find((candidate) => candidate.name === name)!;
   /** What A held before the program: `restore` must put exactly this back. */
   const legacyA: CallbackConfigData = {
@@ -349,11 +375,10 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
   const functionsB = (enable = true) => ({ enable, callbacks: [rule("image", "b-env", "onImage")] });
   const functionsE = (enable = true) => ({ enable, callbacks: [rule("voice", "e-env", "onVoice")] });
 
-  before(() => {
+  const fixture = useFixture({ stack: "callbacks", fleet: 4, resources: 4, spec: () => ({ callbackConfigs: configs }) }, (env) => {
     [B, C, D, E] = env.fleet.map((account) => account.appId);
     env.emulator.setCallbackConfig(A, legacyA);
     env.emulator.setCallbackConfig(B, { container_config: containerB });
-    held = new ExpectedAccounts(env.emulator);
     configs = [
       {
         name: "both",
@@ -383,539 +408,530 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
         deleteBehavior: "disable",
       },
     ];
-    stack = new LifecycleStack({
-      emulator: env.emulator,
-      cwd: SETTINGS_FIXTURE,
-      stack: "callbacks",
-      ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
-    });
   });
-  after(() => stack?.dispose());
-
-  it("1. preview shows four creates, calls no API and writes no resource to state", async () => {
-    const step = await stack.run("preview", spec());
-    assert.deepEqual(changes(step), { ...none, create: 4 });
-    assert.equal(step.counts.total, 0);
-    assertNoResources(step);
-    held.check();
-  });
+  const { env, step } = fixture;
 
   it("2. up takes the managed sections over, sending only those sections", async () => {
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, create: 4 });
-    held
-      .callbackConfig(A, { function_config: functionsA(), container_config: containerA() })
-      .callbackConfig(B, { function_config: functionsB() })
-      .callbackConfig(C, { container_config: containerC })
-      .callbackConfig(E, { function_config: functionsE() })
-      .check();
-    const sent = Object.fromEntries(setsOf(step, SET_CALLBACK_CONFIG).map(([appId, body]) => [appId, Object.keys(body as object).sort()]));
+    const holds = {
+      [A]: { push: { function_config: functionsA(), container_config: containerA() } },
+      [B]: { push: { function_config: functionsB() } },
+      [C]: { push: { container_config: containerC } },
+      [E]: { push: { function_config: functionsE() } },
+    };
+    const up = await step("up", { create: 4 }, { holds });
+    const sent = Object.fromEntries(setsOf(up, SET_CALLBACK_CONFIG).map(([appId, body]) => [appId, Object.keys(body as object).sort()]));
     assert.deepEqual(sent, {
       [A]: ["container_config", "function_config"],
       [B]: ["function_config"],
       [C]: ["container_config"],
       [E]: ["function_config"],
     });
-    assert.equal(step.counts.set, 4);
-    assertStateMatchesAccounts(step.state, env.emulator);
+    assert.equal(up.counts.set, 4);
     // What each resource found, for restore: its managed sections only.
-    assert.deepEqual(resourceNamed(step.state, "both").outputs.previousConfig, sectionsOf(legacyA));
-    assert.deepEqual(resourceNamed(step.state, "fnOnly").outputs.previousConfig, { functionConfig: { enable: false, callbacks: [] } });
-    assert.deepEqual(resourceNamed(step.state, "move").outputs.previousConfig, {
+    assert.deepEqual(resourceNamed(up.state, "both").outputs.previousConfig, sectionsOf(legacyA));
+    assert.deepEqual(resourceNamed(up.state, "fnOnly").outputs.previousConfig, { functionConfig: { enable: false, callbacks: [] } });
+    assert.deepEqual(resourceNamed(up.state, "move").outputs.previousConfig, {
       containerConfig: { enable: false, qbaseEnv: "", qbaseContainerPath: "", textMode: 1 },
     });
-    assert.equal(resourceNamed(step.state, "fnOnly").outputs.containerConfig, undefined, "an unmanaged section is not in the state");
-    assert.equal(resourceNamed(step.state, "both").id, `${A}/callback-config`);
+    assert.equal(resourceNamed(up.state, "fnOnly").outputs.containerConfig, undefined, "an unmanaged section is not in the state");
+    assert.equal(resourceNamed(up.state, "both").id, `${A}/callback-config`);
   });
 
-  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", async () => {
-    const preview = await stack.run("preview", spec());
-    assert.deepEqual(changes(preview), { ...none, same: 4 });
-    assert.equal(preview.counts.total, 0);
-    const before = stack.state()!.resources;
-    const up = await stack.run("up", spec());
-    assert.deepEqual(changes(up), { ...none, same: 4 });
-    assert.equal(up.counts.set, 0);
-    assert.deepEqual(up.state!.resources, before);
-    held.check();
-  });
+  it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => fixture.unchanged(4));
 
   it("4a. editing a callback's functionName updates in place, sending only function_config", async () => {
     config("both").functionConfig!.callbacks[0].functionName = "onEnterV2";
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 3 });
-    assert.deepEqual(stepsOf(step), ["update both"]);
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, { function_config: functionsA("onEnterV2") }]]);
-    held.callbackConfig(A, { function_config: functionsA("onEnterV2") }).check();
-    assert.deepEqual(resourceNamed(step.state, "both").outputs.previousConfig, sectionsOf(legacyA), "an update keeps what to restore");
-    assertStateMatchesAccounts(step.state, env.emulator);
+    const up = await step(
+      "up",
+      { update: 1, same: 3 },
+      {
+        steps: ["update both"],
+        sets: [SET_CALLBACK_CONFIG, [[A, { function_config: functionsA("onEnterV2") }]]],
+        holds: { [A]: { push: { function_config: functionsA("onEnterV2") } } },
+      },
+    );
+    assert.deepEqual(resourceNamed(up.state, "both").outputs.previousConfig, sectionsOf(legacyA), "an update keeps what to restore");
   });
 
   it("4b. editing textMode updates in place, sending only container_config", async () => {
     config("both").containerConfig!.textMode = 2;
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 3 });
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, { container_config: containerA(2) }]]);
-    held.callbackConfig(A, { container_config: containerA(2) }).check();
-    assertStateMatchesAccounts(step.state, env.emulator);
+    const sets: Sets = [SET_CALLBACK_CONFIG, [[A, { container_config: containerA(2) }]]];
+    await step("up", { update: 1, same: 3 }, { sets, holds: { [A]: { push: { container_config: containerA(2) } } } });
   });
 
   it("4c. reordering callbacks changes nothing: their order means nothing to WeChat", async () => {
-    const reordered = configs.map((c) =>
-      c.name === "both" ? { ...c, functionConfig: { ...c.functionConfig!, callbacks: [...c.functionConfig!.callbacks].reverse() } } : c,
-    );
-    const step = await stack.run("preview", { config: { "wechat-settings:spec": JSON.stringify({ callbackConfigs: reordered }) } });
-    assert.deepEqual(changes(step), { ...none, same: 4 });
-    assert.equal(step.counts.total, 0);
-    held.check();
+    const reverse = (c: CallbackConfigSpec) => ({
+      ...c,
+      functionConfig: { ...c.functionConfig!, callbacks: [...c.functionConfig!.callbacks].reverse() },
+    });
+    const preview = await step("preview", { same: 4 }, {}, { callbackConfigs: configs.map((c) => (c.name === "both" ? reverse(c) : c)) });
+    assert.equal(preview.counts.total, 0);
   });
 
   it("5. editing authorizerAppId replaces: the new account gets the section, the old one is retained", async () => {
     config("move").authorizerAppId = D;
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, replace: 1, same: 3 });
-    assert.deepEqual(stepsOf(step), ["replace move"]);
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[D, { container_config: containerC }]]);
     // C keeps what the resource set there (retain); D now holds it too.
-    held.callbackConfig(D, { container_config: containerC }).check();
-    assert.equal(resourceNamed(step.state, "move").id, `${D}/callback-config`);
-    assert.equal(wechatResources(step.state).size, 4, "the old half is gone from the state");
+    const sets: Sets = [SET_CALLBACK_CONFIG, [[D, { container_config: containerC }]]];
+    await fixture.replaced("move", `${D}/callback-config`, { sets, holds: { [D]: { push: { container_config: containerC } } } });
   });
 
   it("6. refresh after up finds no change", async () => {
-    const before = stack.state()!.resources;
-    const step = await stack.run("refresh", spec());
-    assert.deepEqual(changes(step), { ...none, same: 4 });
-    assert.equal(step.counts.set, 0);
-    assert.equal(step.counts.get, 4);
-    assert.deepEqual(step.state!.resources, before);
-    held.check();
+    const refresh = await step("refresh", { same: 4 });
+    assert.equal(refresh.counts.set, 0);
+    assert.equal(refresh.counts.get, 4);
+    assert.deepEqual(fixture.stack.recorded(), refresh.recordedBefore);
   });
 
   it("7a. an out-of-band change shows up on refresh; a change to an unmanaged section does not", async () => {
     env.emulator.setCallbackConfig(A, { container_config: { qbase_container_path: "/hijacked" } });
     env.emulator.setCallbackConfig(B, { container_config: { qbase_container_path: "/b2" } });
-    const step = await stack.run("refresh", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 3 });
-    assert.deepEqual(stepsOf(step), ["update both"]);
-    held
-      .callbackConfig(A, { container_config: containerA(2, "/hijacked") })
-      .callbackConfig(B, { container_config: { ...containerB, qbase_container_path: "/b2" } })
-      .check();
-    const both = resourceNamed(step.state, "both");
+    const holds = {
+      [A]: { push: { container_config: containerA(2, "/hijacked") } },
+      [B]: { push: { container_config: { ...containerB, qbase_container_path: "/b2" } } },
+    };
+    const refresh = await step("refresh", { update: 1, same: 3 }, { steps: ["update both"], holds });
+    const both = resourceNamed(refresh.state, "both");
     assert.equal((both.outputs.containerConfig as Record<string, unknown>).qbaseContainerPath, "/hijacked");
     assert.equal((both.inputs.containerConfig as Record<string, unknown>).qbaseContainerPath, "/push");
-    assert.equal(resourceNamed(step.state, "fnOnly").outputs.containerConfig, undefined);
-    assertStateMatchesAccounts(step.state, env.emulator);
+    assert.equal(resourceNamed(refresh.state, "fnOnly").outputs.containerConfig, undefined);
   });
 
   it("7b. the next up puts the declared section back, and only that section", async () => {
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 3 });
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, { container_config: containerA(2) }]]);
     // B's unmanaged section stays drifted.
-    held.callbackConfig(A, { container_config: containerA(2) }).check();
-    assertStateMatchesAccounts(step.state, env.emulator);
+    const sets: Sets = [SET_CALLBACK_CONFIG, [[A, { container_config: containerA(2) }]]];
+    await step("up", { update: 1, same: 3 }, { sets, holds: { [A]: { push: { container_config: containerA(2) } } } });
   });
 
   it("8. removing a resource from the program deletes it per deleteBehavior (disable)", async () => {
     configs = configs.filter((c) => c.name !== "gone");
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, delete: 1, same: 3 });
-    assert.deepEqual(stepsOf(step), ["delete gone"]);
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[E, { function_config: functionsE(false) }]]);
-    held.callbackConfig(E, { function_config: functionsE(false) }).check();
-    assert.deepEqual([...wechatResources(step.state).keys()].sort(), ["both", "fnOnly", "move"]);
+    const sets: Sets = [SET_CALLBACK_CONFIG, [[E, { function_config: functionsE(false) }]]];
+    const up = await step(
+      "up",
+      { delete: 1, same: 3 },
+      { steps: ["delete gone"], sets, holds: { [E]: { push: { function_config: functionsE(false) } } } },
+    );
+    assert.deepEqual(wechatResources(up.state).map(nameOf).sort(), ["both", "fnOnly", "move"]);
   });
 
-  it("8b. changing only deleteBehavior updates the state and calls no API", async () => {
+  it("8b. changing only deleteBehavior updates the state and calls no API", () => {
     config("fnOnly").deleteBehavior = "disable";
-    const step = await stack.run("up", spec());
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 2 });
-    assert.deepEqual(stepsOf(step), ["update fnOnly"]);
-    assert.equal(step.counts.total, 0);
-    assert.equal(resourceNamed(step.state, "fnOnly").outputs.deleteBehavior, "disable");
-    held.check();
+    return fixture.deleteBehaviorOnly("fnOnly", "disable", 3);
   });
 
   it("9. destroy restores A, disables B's functions, retains D, and leaves no resource in the state", async () => {
-    const step = await stack.run("destroy", spec());
-    assert.deepEqual(changes(step), { ...none, delete: 3 });
-    held
-      .callbackConfig(A, legacyA)
-      .callbackConfig(B, { function_config: functionsB(false) })
-      .check();
-    const sent = Object.fromEntries(setsOf(step, SET_CALLBACK_CONFIG));
+    const destroy = await step(
+      "destroy",
+      { delete: 3 },
+      { holds: { [A]: { push: legacyA }, [B]: { push: { function_config: functionsB(false) } } } },
+    );
+    const sent = Object.fromEntries(setsOf(destroy, SET_CALLBACK_CONFIG));
     assert.deepEqual(sent, { [A]: legacyA, [B]: { function_config: functionsB(false) } });
-    assert.deepEqual(step.state?.resources ?? [], []);
+    assert.deepEqual(destroy.state?.resources ?? [], []);
   });
 });
 
 // =====================================================================================================================
-// examples/quickstart
+// The examples: one table, a row per example, run through the same steps
 // =====================================================================================================================
 
-describe("lifecycle: examples/quickstart (the demo account's own credentials)", function () {
-  this.timeout(STEP_TIMEOUT);
-  stepsInOrder();
-  const env = useEmulator();
-  let stack: LifecycleStack;
-  let held: ExpectedAccounts;
-  const pushFor = (cloudbaseEnv: string) => ({
-    function_config: { enable: true, callbacks: [rule("event", cloudbaseEnv, "onEnterSession", "user_enter_tempsession")] },
-    container_config: { enable: true, qbase_env: cloudbaseEnv, qbase_container_path: "/wechat-push", text_mode: 1 },
-  });
-
-  before(() => {
-    // customer_service is "restore": the account's own value must come back on destroy.
-    env.emulator.setOption(A, "customer_service", "1");
-    held = new ExpectedAccounts(env.emulator);
-    const credentials = accountCredentials(env.baseUrl);
-    stack = new LifecycleStack({
-      emulator: env.emulator,
-      cwd: path.join(EXAMPLES, "quickstart"),
-      stack: "quickstart",
-      config: { ...credentials.config, "wechat-quickstart:authorizerAppId": A },
-      secrets: credentials.secrets,
-    });
-  });
-  after(() => stack?.dispose());
-
-  it("1. preview (type-checked by ts-node, as pulumi runs it) shows four creates and calls no API", async () => {
-    const step = await stack.run("preview", { transpileOnly: false });
-    assert.deepEqual(changes(step), { ...none, create: 4 });
-    assert.equal(step.counts.total, 0);
-    assertNoResources(step);
-    held.check();
-  });
-
-  it("2. up applies: the account holds exactly the declared options and push configuration", async () => {
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, create: 4 });
-    held
-      .options(A, { location_report: "1", voice_recognize: "1", customer_service: "0" })
-      .callbackConfig(A, pushFor("prod-6gni9ity244a6ea3"))
-      .check();
-    assert.deepEqual(step.summary.outputs, { locationReport: "1", locationBefore: "0", pushConfigId: `${A}/callback-config` });
-    assert.equal(step.counts.token, 1, "one stable_token for the account, shared by both resource types");
-    assertStateMatchesAccounts(step.state, env.emulator);
-    const types = [...wechatResources(step.state).values()].map((r) => r.type).sort();
-    assert.deepEqual(types, [AUTHORIZER_OPTION, AUTHORIZER_OPTION, AUTHORIZER_OPTION, CALLBACK_CONFIG]);
-  });
-
-  it("3. a second preview and a second up change nothing", async () => {
-    const preview = await stack.run("preview");
-    assert.deepEqual(changes(preview), { ...none, same: 4 });
-    assert.equal(preview.counts.total, 0);
-    const up = await stack.run("up");
-    assert.deepEqual(changes(up), { ...none, same: 4 });
-    assert.equal(up.counts.set, 0);
-    held.check();
-    assertStateMatchesAccounts(up.state, env.emulator);
-  });
-
-  it("4. a new cloudbaseEnv updates message-push in place with one set", async () => {
-    stack.config["wechat-quickstart:cloudbaseEnv"] = "staging-6gni9ity244a6ea3";
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 3 });
-    assert.deepEqual(stepsOf(step), ["update message-push"]);
-    // The environment is in both sections, so both changed and both are sent.
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, pushFor("staging-6gni9ity244a6ea3")]]);
-    assert.equal(step.counts.set, 1);
-    held.callbackConfig(A, pushFor("staging-6gni9ity244a6ea3")).check();
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("6. refresh after up finds no change", async () => {
-    const step = await stack.run("refresh");
-    assert.deepEqual(changes(step), { ...none, same: 4 });
-    assert.equal(step.counts.set, 0);
-    held.check();
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("7. an out-of-band change shows up on refresh, and the next up restores the declared value", async () => {
-    env.emulator.setOption(A, "voice_recognize", "0");
-    const refresh = await stack.run("refresh");
-    assert.deepEqual(changes(refresh), { ...none, update: 1, same: 3 });
-    assert.deepEqual(stepsOf(refresh), ["update voice-recognize"]);
-    assert.equal(resourceNamed(refresh.state, "voice-recognize").outputs.optionValue, "0");
-    held.options(A, { voice_recognize: "0" }).check();
-    const up = await stack.run("up");
-    assert.deepEqual(changes(up), { ...none, update: 1, same: 3 });
-    assert.deepEqual(setsOf(up, SET_OPTION), [[A, { option_name: "voice_recognize", option_value: "1" }]]);
-    held.options(A, { voice_recognize: "1" }).check();
-    assertStateMatchesAccounts(up.state, env.emulator);
-  });
-
-  it("9. destroy retains what is retain and restores customer_service, leaving no resource in the state", async () => {
-    const step = await stack.run("destroy");
-    assert.deepEqual(changes(step), { ...none, delete: 4 });
-    // location-report, voice-recognize and message-push are retained; customer-service goes back to "1".
-    assert.deepEqual(setsOf(step, SET_OPTION), [[A, { option_name: "customer_service", option_value: "1" }]]);
-    assert.equal(step.counts.set, 1);
-    held.options(A, { customer_service: "1" }).check();
-    assert.deepEqual(step.state?.resources ?? [], []);
-  });
-});
-
-// =====================================================================================================================
-// examples/platform-fleet
-// =====================================================================================================================
-
-interface FleetEntry {
-  appId: string;
-  locationReport?: 0 | 1 | 2;
-  voiceRecognize?: 0 | 1;
-  customerService?: 0 | 1;
-  cloudbaseEnv?: string;
+/** One example: its program and config, and what each step of the table declares and the accounts must hold. */
+interface ExampleRow {
+  /** The program's directory under examples/. */
+  example: string;
+  title: string;
+  /** The stack's config and secrets; what the accounts held before the program is set here too. */
+  setUp(env: EmulatorContext): StackSettings;
+  /** Once the stack exists (e.g. a file in its directory). */
+  prepare?(stack: LifecycleStack): void;
+  declares: { options: number; callbackConfigs: number };
+  up: Outcome & { title: string; tokens: number };
+  /** Ups of the same declaration written another way: each changes and calls nothing. */
+  unchanged?: { title: string; edit(stack: LifecycleStack): void }[];
+  edit: Outcome & { title: string; edit(stack: LifecycleStack): void };
+  drift: Outcome & { title: string; edit(emulator: WeChatEmulator): void; check?(step: StepResult): void; restore: Outcome };
+  remove?: Outcome & { title: string; edit(stack: LifecycleStack): void; steps: string[] };
+  destroy: Outcome & { title: string };
 }
 
-describe("lifecycle: examples/platform-fleet (the demo platform; accountsFile, then the accounts config)", function () {
-  this.timeout(STEP_TIMEOUT);
-  stepsInOrder();
-  const env = useEmulator(2);
-  let stack: LifecycleStack;
-  let held: ExpectedAccounts;
-  let F1: string;
-  let F2: string;
-  let accounts: FleetEntry[];
-  let accountsFile: string;
-  const writeAccounts = () => fs.writeFileSync(accountsFile, JSON.stringify(accounts, null, 2));
-  const pushOn = (cloudbaseEnv: string, enable = true) => ({
-    enable,
-    callbacks: [rule("text", cloudbaseEnv, "wechatPush"), rule("event", cloudbaseEnv, "wechatPush", "user_enter_tempsession")],
-  });
+/** Two authorized accounts of the demo platform, besides the demo account. */
+const F1 = "wx00000000000000f1";
+const F2 = "wx00000000000000f2";
 
-  before(() => {
-    [F1, F2] = env.fleet.map((account) => account.appId);
-    held = new ExpectedAccounts(env.emulator);
-    accounts = [
+const quickstartPush = (cloudbaseEnv: string) => ({
+  function_config: { enable: true, callbacks: [rule("event", cloudbaseEnv, "onEnterSession", "user_enter_tempsession")] },
+  container_config: { enable: true, qbase_env: cloudbaseEnv, qbase_container_path: "/wechat-push", text_mode: 1 },
+});
+
+const quickstart: ExampleRow = {
+  example: "quickstart",
+  title: "the demo account's own credentials",
+  setUp(env) {
+    // customer_service is "restore": the account's own value must come back on destroy.
+    env.emulator.setOption(A, "customer_service", "1");
+    const { config, secrets } = accountCredentials(env.baseUrl);
+    return { config: { ...config, "wechat-quickstart:authorizerAppId": A }, secrets };
+  },
+  declares: { options: 3, callbackConfigs: 1 },
+  up: {
+    title: "the declared options and push configuration",
+    holds: { [A]: { options: DEMO_OPTIONS, push: quickstartPush("prod-6gni9ity244a6ea3") } },
+    outputs: { locationReport: "1", locationBefore: "0", pushConfigId: `${A}/callback-config` },
+    // One stable_token for the account, shared by both resource types.
+    tokens: 1,
+  },
+  edit: {
+    title: "a new cloudbaseEnv updates message-push in place with one set (both sections name the environment)",
+    edit: (stack) => void (stack.config["wechat-quickstart:cloudbaseEnv"] = "staging-6gni9ity244a6ea3"),
+    steps: ["update message-push"],
+    sets: [SET_CALLBACK_CONFIG, [[A, quickstartPush("staging-6gni9ity244a6ea3")]]],
+    holds: { [A]: { push: quickstartPush("staging-6gni9ity244a6ea3") } },
+  },
+  drift: {
+    title: "voice_recognize switched off out of band shows up on refresh as an update",
+    edit: (emulator) => emulator.setOption(A, "voice_recognize", "0"),
+    steps: ["update voice-recognize"],
+    holds: { [A]: { options: { voice_recognize: "0" } } },
+    check: (step) => assert.equal(resourceNamed(step.state, "voice-recognize").outputs.optionValue, "0"),
+    restore: {
+      steps: ["update voice-recognize"],
+      sets: [SET_OPTION, [optionSet(A, "voice_recognize", "1")]],
+      holds: { [A]: { options: { voice_recognize: "1" } } },
+    },
+  },
+  destroy: {
+    // location-report, voice-recognize and message-push are retained; customer-service goes back to "1".
+    title: "destroy retains what is retain and restores customer_service, leaving no resource in the state",
+    sets: [SET_OPTION, [optionSet(A, "customer_service", "1")]],
+    holds: { [A]: { options: { customer_service: "1" } } },
+  },
+};
+
+/** The fleet the platform-fleet row declares; its steps edit it. */
+let fleetAccounts: AccountEntry[] = [];
+const declareFleetAccounts = (stack: LifecycleStack) =>
+  void (stack.config["wechat-platform-fleet:accounts"] = JSON.stringify(fleetAccounts));
+
+const platformFleet: ExampleRow = {
+  example: "platform-fleet",
+  title: "the demo platform; accountsFile, then the accounts config",
+  setUp(env) {
+    for (const appId of [F1, F2]) env.emulator.addAccount({ appId, platform: DEMO_CREDENTIALS.componentAppId });
+    fleetAccounts = [
       { appId: A, locationReport: 1, voiceRecognize: 1, customerService: 0, cloudbaseEnv: "prod-env" },
       { appId: F1, locationReport: 2, cloudbaseEnv: "f1-env" },
       { appId: F2, voiceRecognize: 1, customerService: 1 },
     ];
-    stack = new LifecycleStack({
-      emulator: env.emulator,
-      cwd: path.join(EXAMPLES, "platform-fleet"),
-      stack: "fleet",
-      ...platformCredentials(env.baseUrl, refreshTokens(env.fleet)),
-    });
-    accountsFile = path.join(stack.backendDir, "accounts.json");
-    writeAccounts();
+    const authorized = env.emulator.accountList().filter((a): a is Authorized => a.platform === DEMO_CREDENTIALS.componentAppId);
+    return platformCredentials(env.baseUrl, authorized);
+  },
+  prepare(stack) {
+    const accountsFile = path.join(stack.backendDir, "accounts.json");
+    writeAccountsFile(accountsFile, fleetAccounts);
     stack.config["wechat-platform-fleet:accountsFile"] = accountsFile;
-  });
-  after(() => stack?.dispose());
+  },
+  declares: { options: 6, callbackConfigs: 2 },
+  up: {
+    title: "every account's settings",
+    holds: {
+      [A]: { options: DEMO_OPTIONS, push: { function_config: fleetPush("prod-env") } },
+      [F1]: { options: { location_report: "2" }, push: { function_config: fleetPush("f1-env") } },
+      [F2]: { options: { voice_recognize: "1", customer_service: "1" } },
+    },
+    outputs: { managedAccounts: 3 },
+    // One component token, one authorizer token per account.
+    tokens: 4,
+  },
+  unchanged: [
+    {
+      title: "the same fleet as the `accounts` config (no file) is the same program: nothing changes",
+      edit(stack) {
+        stack.config["wechat-platform-fleet:accountsFile"] = "";
+        declareFleetAccounts(stack);
+      },
+    },
+  ],
+  edit: {
+    title: "editing one account's option updates that option alone",
+    edit(stack) {
+      fleetAccounts[1].locationReport = 1;
+      declareFleetAccounts(stack);
+    },
+    steps: [`update ${F1}-location_report`],
+    sets: [SET_OPTION, [optionSet(F1, "location_report", "1")]],
+    holds: { [F1]: { options: { location_report: "1" } } },
+  },
+  drift: {
+    title: "an account's push switched off out of band shows up on refresh as an update",
+    edit: (emulator) => emulator.setCallbackConfig(F1, { function_config: { enable: false } }),
+    steps: [`update ${F1}-push`],
+    holds: { [F1]: { push: { function_config: fleetPush("f1-env", false) } } },
+    check: (step) => assert.equal((resourceNamed(step.state, `${F1}-push`).outputs.functionConfig as { enable: boolean }).enable, false),
+    restore: {
+      steps: [`update ${F1}-push`],
+      sets: [SET_CALLBACK_CONFIG, [[F1, { function_config: fleetPush("f1-env") }]]],
+      holds: { [F1]: { push: { function_config: fleetPush("f1-env") } } },
+    },
+  },
+  remove: {
+    title: "removing an account deletes its resources: options retained, push disabled",
+    edit(stack) {
+      fleetAccounts = fleetAccounts.filter((account) => account.appId !== F1);
+      declareFleetAccounts(stack);
+    },
+    steps: [`delete ${F1}-location_report`, `delete ${F1}-push`],
+    sets: [SET_CALLBACK_CONFIG, [[F1, { function_config: fleetPush("f1-env", false) }]]],
+    holds: { [F1]: { push: { function_config: fleetPush("f1-env", false) } } },
+    outputs: { managedAccounts: 2 },
+  },
+  destroy: {
+    title: "destroy retains the options, disables the push, and leaves no resource in the state",
+    sets: [SET_CALLBACK_CONFIG, [[A, { function_config: fleetPush("prod-env", false) }]]],
+    holds: { [A]: { push: { function_config: fleetPush("prod-env", false) } } },
+  },
+};
 
-  it("1. preview (type-checked by ts-node) shows eight creates and calls no API", async () => {
-    const step = await stack.run("preview", { transpileOnly: false });
-    assert.deepEqual(changes(step), { ...none, create: 8 });
-    assert.equal(step.counts.total, 0);
-    assertNoResources(step);
-    held.check();
-  });
-
-  it("2. up applies every account's settings", async () => {
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, create: 8 });
-    held
-      .options(A, { location_report: "1", voice_recognize: "1", customer_service: "0" })
-      .callbackConfig(A, { function_config: pushOn("prod-env") })
-      .options(F1, { location_report: "2" })
-      .callbackConfig(F1, { function_config: pushOn("f1-env") })
-      .options(F2, { voice_recognize: "1", customer_service: "1" })
-      .check();
-    assert.deepEqual(step.summary.outputs, { managedAccounts: 3 });
-    assert.equal(step.counts.token, 4, "one component token, one authorizer token per account");
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("3. a second preview and a second up change nothing", async () => {
-    const preview = await stack.run("preview");
-    assert.deepEqual(changes(preview), { ...none, same: 8 });
-    assert.equal(preview.counts.total, 0);
-    const up = await stack.run("up");
-    assert.deepEqual(changes(up), { ...none, same: 8 });
-    assert.equal(up.counts.set, 0);
-    held.check();
-    assertStateMatchesAccounts(up.state, env.emulator);
-  });
-
-  it("3b. the same fleet as the `accounts` config (no file) is the same program: nothing changes", async () => {
-    stack.config["wechat-platform-fleet:accountsFile"] = "";
-    stack.config["wechat-platform-fleet:accounts"] = JSON.stringify(accounts);
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, same: 8 });
-    assert.equal(step.counts.total, 0);
-    held.check();
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("4. editing one account's option updates that option alone", async () => {
-    accounts[1].locationReport = 1;
-    stack.config["wechat-platform-fleet:accounts"] = JSON.stringify(accounts);
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, update: 1, same: 7 });
-    assert.deepEqual(stepsOf(step), [`update ${F1}-location_report`]);
-    assert.deepEqual(setsOf(step, SET_OPTION), [[F1, { option_name: "location_report", option_value: "1" }]]);
-    assert.equal(step.counts.set, 1);
-    held.options(F1, { location_report: "1" }).check();
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("6. refresh after up finds no change", async () => {
-    const step = await stack.run("refresh");
-    assert.deepEqual(changes(step), { ...none, same: 8 });
-    assert.equal(step.counts.set, 0);
-    held.check();
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("7. an out-of-band change shows up on refresh, and the next up restores the declared value", async () => {
-    env.emulator.setCallbackConfig(F1, { function_config: { enable: false } });
-    const refresh = await stack.run("refresh");
-    assert.deepEqual(changes(refresh), { ...none, update: 1, same: 7 });
-    assert.deepEqual(stepsOf(refresh), [`update ${F1}-push`]);
-    assert.equal((resourceNamed(refresh.state, `${F1}-push`).outputs.functionConfig as Record<string, unknown>).enable, false);
-    held.callbackConfig(F1, { function_config: pushOn("f1-env", false) }).check();
-    const up = await stack.run("up");
-    assert.deepEqual(changes(up), { ...none, update: 1, same: 7 });
-    assert.deepEqual(setsOf(up, SET_CALLBACK_CONFIG), [[F1, { function_config: pushOn("f1-env") }]]);
-    held.callbackConfig(F1, { function_config: pushOn("f1-env") }).check();
-    assertStateMatchesAccounts(up.state, env.emulator);
-  });
-
-  it("8. removing an account deletes its resources: options retained, push disabled", async () => {
-    accounts = accounts.filter((account) => account.appId !== F1);
-    stack.config["wechat-platform-fleet:accounts"] = JSON.stringify(accounts);
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, delete: 2, same: 6 });
-    assert.deepEqual(stepsOf(step), [`delete ${F1}-location_report`, `delete ${F1}-push`]);
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[F1, { function_config: pushOn("f1-env", false) }]]);
-    assert.equal(step.counts.set, 1);
-    held.callbackConfig(F1, { function_config: pushOn("f1-env", false) }).check();
-    assert.deepEqual(step.summary.outputs, { managedAccounts: 2 });
-    assert.equal(wechatResources(step.state).size, 6);
-  });
-
-  it("9. destroy retains the options, disables the push, and leaves no resource in the state", async () => {
-    const step = await stack.run("destroy");
-    assert.deepEqual(changes(step), { ...none, delete: 6 });
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, { function_config: pushOn("prod-env", false) }]]);
-    assert.equal(step.counts.set, 1);
-    held.callbackConfig(A, { function_config: pushOn("prod-env", false) }).check();
-    assert.deepEqual(step.state?.resources ?? [], []);
-  });
+const ENV_ID = "prod-6gni9ity244a6ea3";
+/** What the account routed to before the cloudbase program: destroy (deleteBehavior restore) must put it back. */
+const legacyPush: CallbackConfigData = {
+  function_config: { enable: true, callbacks: [rule("text", "legacy-env", "legacyHandler")] },
+  container_config: { enable: false, qbase_env: "legacy-env", qbase_container_path: "/legacy", text_mode: 2 },
+};
+const cloudbaseFunctions = (textFunction = "onMessage") => ({
+  enable: true,
+  callbacks: [
+    rule("text", ENV_ID, textFunction),
+    rule("image", ENV_ID, "onMessage"),
+    rule("event", ENV_ID, "onEnterSession", "user_enter_tempsession"),
+  ],
+});
+const cloudbaseContainer = (qbaseContainerPath: string) => ({
+  enable: true,
+  qbase_env: ENV_ID,
+  qbase_container_path: qbaseContainerPath,
+  text_mode: 1,
 });
 
+const cloudbase: ExampleRow = {
+  example: "cloudbase",
+  title: "envId from config, the demo account's own credentials",
+  setUp(env) {
+    env.emulator.setCallbackConfig(A, legacyPush);
+    const { config, secrets } = accountCredentials(env.baseUrl);
+    return { config: { ...config, "wechat-cloudbase:authorizerAppId": A, "wechat-cloudbase:envId": ENV_ID }, secrets };
+  },
+  declares: { options: 0, callbackConfigs: 1 },
+  up: {
+    title: "the account's routing to the environment from config",
+    holds: { [A]: { push: { function_config: cloudbaseFunctions(), container_config: cloudbaseContainer("/wechat-push") } } },
+    outputs: { routedTo: ENV_ID, previousConfig: sectionsOf(legacyPush) },
+    tokens: 1,
+  },
+  edit: {
+    title: "a new containerPath updates in place, sending only container_config",
+    edit: (stack) => void (stack.config["wechat-cloudbase:containerPath"] = "/v2/push"),
+    steps: ["update message-push"],
+    sets: [SET_CALLBACK_CONFIG, [[A, { container_config: cloudbaseContainer("/v2/push") }]]],
+    holds: { [A]: { push: { container_config: cloudbaseContainer("/v2/push") } } },
+  },
+  drift: {
+    title: "text messages routed to another function out of band show up on refresh as an update",
+    edit: (emulator) => emulator.setCallbackConfig(A, { function_config: cloudbaseFunctions("someoneElse") }),
+    steps: ["update message-push"],
+    holds: { [A]: { push: { function_config: cloudbaseFunctions("someoneElse") } } },
+    restore: {
+      steps: ["update message-push"],
+      sets: [SET_CALLBACK_CONFIG, [[A, { function_config: cloudbaseFunctions() }]]],
+      holds: { [A]: { push: { function_config: cloudbaseFunctions() } } },
+    },
+  },
+  destroy: {
+    title: "destroy restores the routing the account had before, and leaves no resource in the state",
+    sets: [SET_CALLBACK_CONFIG, [[A, legacyPush]]],
+    holds: { [A]: { push: legacyPush } },
+  },
+};
+
+for (const row of [quickstart, platformFleet, cloudbase]) {
+  describe(`lifecycle: examples/${row.example} (${row.title})`, function () {
+    this.timeout(STEP_TIMEOUT);
+    stepsInOrder();
+    const env = useEmulator({ per: "suite" });
+    const n = row.declares.options + row.declares.callbackConfigs;
+    const removed = row.remove?.steps.length ?? 0;
+    let stack: LifecycleStack;
+    let held: ExpectedAccounts;
+    const step = (command: Command, counts: Partial<typeof none>, outcome?: Outcome) => checkedRun(stack, held, command, counts, outcome);
+
+    before(() => {
+      const settings = row.setUp(env);
+      held = new ExpectedAccounts(env.emulator);
+      stack = new LifecycleStack({
+        emulator: env.emulator,
+        cwd: path.join(ROOT, "examples", row.example),
+        stack: row.example,
+        ...settings,
+      });
+      row.prepare?.(stack);
+    });
+    after(() => stack?.dispose());
+
+    it(`1. preview (type-checked by ts-node, as pulumi runs it) shows ${n} create${n === 1 ? "" : "s"} and calls no API`, () =>
+      previewCreates(stack, held, n, { transpileOnly: false }));
+
+    it(`2. up applies ${row.up.title}`, async () => {
+      const up = await step("up", { create: n }, row.up);
+      assert.equal(up.counts.token, row.up.tokens, "a token per account, fetched once and shared");
+      const types = wechatResources(up.state).map((r) => r.type);
+      assert.deepEqual(types.sort(), [
+        ...Array<string>(row.declares.options).fill(AUTHORIZER_OPTION),
+        ...Array<string>(row.declares.callbackConfigs).fill(CALLBACK_CONFIG),
+      ]);
+    });
+
+    it("3. a second preview and a second up change nothing; preview calls no API, up sets nothing", () => unchanged(stack, held, n));
+    (row.unchanged ?? []).forEach(({ title, edit }, i) =>
+      it(`3${"bcd"[i]}. ${title}`, () => unchanged(stack, held, n, {}, () => edit(stack))),
+    );
+
+    it(`4. ${row.edit.title}`, async () => {
+      row.edit.edit(stack);
+      await step("up", { update: 1, same: n - 1 }, row.edit);
+    });
+
+    it("6. refresh after up finds no change", async () => {
+      assert.equal((await step("refresh", { same: n })).counts.set, 0);
+    });
+
+    it(`7a. ${row.drift.title}`, async () => {
+      row.drift.edit(env.emulator);
+      const refresh = await step("refresh", { update: 1, same: n - 1 }, row.drift);
+      assert.equal(refresh.counts.set, 0);
+      row.drift.check?.(refresh);
+    });
+
+    it("7b. the next up puts the declared value back", () => step("up", { update: 1, same: n - 1 }, row.drift.restore));
+
+    if (row.remove) {
+      const remove = row.remove;
+      it(`8. ${remove.title}`, async () => {
+        remove.edit(stack);
+        const up = await step("up", { delete: removed, same: n - removed }, remove);
+        assert.equal(wechatResources(up.state).length, n - removed);
+      });
+    }
+
+    it(`9. ${row.destroy.title}`, async () => {
+      const destroy = await step("destroy", { delete: n - removed }, row.destroy);
+      assert.deepEqual(destroy.state?.resources ?? [], []);
+    });
+  });
+}
+
 // =====================================================================================================================
-// examples/cloudbase
+// A credential that changes after `up`: refresh and destroy sign in with the configuration saved in the state
 // =====================================================================================================================
 
-describe("lifecycle: examples/cloudbase (envId from config, the demo account's own credentials)", function () {
+describe("lifecycle: refresh and destroy sign in with the configuration saved at the last up, unless --run-program (examples/quickstart)", function () {
   this.timeout(STEP_TIMEOUT);
   stepsInOrder();
-  const env = useEmulator();
+  const env = useEmulator({ per: "suite" });
+  const STABLE_TOKEN = "/cgi-bin/stable_token";
+  const SECOND = "rotated-app-secret-0002";
+  const THIRD = "rotated-app-secret-0003";
   let stack: LifecycleStack;
   let held: ExpectedAccounts;
-  const envId = "prod-6gni9ity244a6ea3";
-  /** What the account routed to before the program: destroy (deleteBehavior restore) must put it back. */
-  const legacy: CallbackConfigData = {
-    function_config: { enable: true, callbacks: [rule("text", "legacy-env", "legacyHandler")] },
-    container_config: { enable: false, qbase_env: "legacy-env", qbase_container_path: "/legacy", text_mode: 2 },
+  /** The account's app secret changes in WeChat (the console's "reset"), and the user puts the new one in config. */
+  const rotate = (secret: string) => {
+    env.emulator.addAccount({ appId: A, appSecret: secret });
+    stack.secrets["wechat:appSecret"] = secret;
   };
-  const functions = (textFunction = "onMessage") => ({
-    enable: true,
-    callbacks: [
-      rule("text", envId, textFunction),
-      rule("image", envId, "onMessage"),
-      rule("event", envId, "onEnterSession", "user_enter_tempsession"),
-    ],
-  });
-  const container = (qbaseContainerPath: string) => ({
-    enable: true,
-    qbase_env: envId,
-    qbase_container_path: qbaseContainerPath,
-    text_mode: 1,
-  });
+  /** The app secrets the provider signed in with during the step, in order. */
+  const signedInWith = (step: StepResult) =>
+    step.requests.filter((r) => r.path === STABLE_TOKEN).map((r) => (r.body as { secret: string }).secret);
+  /** The app secret the state saved (with the whole stack config, as the inputs of the default provider). */
+  const saved = () => savedConfig(stack.recorded())?.["wechat:appSecret"];
+  const urns = (step: StepResult, names: string[]) => names.map((name) => `urn:pulumi:${step.summary.stack}::wechat-quickstart::${name}`);
+  const OPTION = (name: string) => `${AUTHORIZER_OPTION}::${name}`;
 
   before(() => {
-    env.emulator.setCallbackConfig(A, legacy);
-    held = new ExpectedAccounts(env.emulator);
-    const credentials = accountCredentials(env.baseUrl);
-    stack = new LifecycleStack({
-      emulator: env.emulator,
-      cwd: path.join(EXAMPLES, "cloudbase"),
-      stack: "cloudbase",
-      config: { ...credentials.config, "wechat-cloudbase:authorizerAppId": A, "wechat-cloudbase:envId": envId },
-      secrets: credentials.secrets,
-    });
+    // customer-service is "restore": its delete must call WeChat, the other three are retained.
+    env.emulator.setOption(A, "customer_service", "1");
+    const { config, secrets } = accountCredentials(env.baseUrl);
+    const settings = { config: { ...config, "wechat-quickstart:authorizerAppId": A }, secrets };
+    stack = new LifecycleStack({ emulator: env.emulator, cwd: path.join(ROOT, "examples", "quickstart"), stack: "rotation", ...settings });
   });
   after(() => stack?.dispose());
 
-  it("1. preview (type-checked by ts-node) shows one create and calls no API", async () => {
-    const step = await stack.run("preview", { transpileOnly: false });
-    assert.deepEqual(changes(step), { ...none, create: 1 });
-    assert.equal(step.counts.total, 0);
-    assertNoResources(step);
+  it("1. up signs in with the app secret of the stack config, and the state saves that configuration", async () => {
+    const step = await stack.run("up");
+    assert.deepEqual(step.summary.changes, { ...none, create: 4 });
+    assert.deepEqual(signedInWith(step), [DEMO_CREDENTIALS.appSecret]);
+    assert.equal(saved(), DEMO_CREDENTIALS.appSecret);
+    assertStateMatchesAccounts(step.state, env.emulator);
+    // The table above checks what up applies; from here on, the account holds this unless a step says otherwise.
+    held = new ExpectedAccounts(env.emulator);
+  });
+
+  it("2. after the secret is rotated, refresh still signs in with the saved one: every read fails with 40125", async () => {
+    rotate(SECOND);
+    const step = await stack.run("refresh", { fails: true });
+    assert.deepEqual(signedInWith(step), [DEMO_CREDENTIALS.appSecret], "the stale secret, once: the token failure is shared");
+    assert.deepEqual(step.counts, { set: 0, get: 0, token: 1, total: 1 });
+    const failed = step.summary.failed.filter((f) => f.urn);
+    const resources = [
+      OPTION("customer-service"),
+      OPTION("location-report"),
+      OPTION("voice-recognize"),
+      `${CALLBACK_CONFIG}::message-push`,
+    ];
+    assert.deepEqual(failed.map((f) => f.urn).sort(), urns(step, resources));
+    for (const { message } of failed)
+      assert.match(message, new RegExp(`stable_token for authorizer ${A} failed: errcode 40125 .*wechat:appSecret`));
+    assert.deepEqual(step.summary.changes, none);
+    assert.deepEqual(stack.recorded(), step.recordedBefore, "a failed refresh records nothing");
     held.check();
   });
 
-  it("2. up routes the account's messages to the environment from config", async () => {
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, create: 1 });
-    held.callbackConfig(A, { function_config: functions(), container_config: container("/wechat-push") }).check();
-    assert.equal(step.summary.outputs.routedTo, envId);
-    assert.deepEqual(step.summary.outputs.previousConfig, sectionsOf(legacy));
-    assertStateMatchesAccounts(step.state, env.emulator);
-  });
-
-  it("3. a second preview and a second up change nothing", async () => {
-    const preview = await stack.run("preview");
-    assert.deepEqual(changes(preview), { ...none, same: 1 });
-    assert.equal(preview.counts.total, 0);
-    const up = await stack.run("up");
-    assert.deepEqual(changes(up), { ...none, same: 1 });
-    assert.equal(up.counts.set, 0);
+  it("3. refresh --run-program signs in with the current secret, finds no drift, and saves the current configuration", async () => {
+    const step = await stack.run("refresh", { runProgram: true });
+    assert.deepEqual(step.summary.changes, { ...none, same: 4 });
+    assert.deepEqual(signedInWith(step), [SECOND]);
+    assert.equal(saved(), SECOND);
     held.check();
-    assertStateMatchesAccounts(up.state, env.emulator);
-  });
-
-  it("4. a new containerPath updates in place, sending only container_config", async () => {
-    stack.config["wechat-cloudbase:containerPath"] = "/v2/push";
-    const step = await stack.run("up");
-    assert.deepEqual(changes(step), { ...none, update: 1 });
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, { container_config: container("/v2/push") }]]);
-    held.callbackConfig(A, { container_config: container("/v2/push") }).check();
     assertStateMatchesAccounts(step.state, env.emulator);
   });
 
-  it("6. refresh after up finds no change", async () => {
+  it("4. a plain refresh now signs in with the secret refresh --run-program saved", async () => {
     const step = await stack.run("refresh");
-    assert.deepEqual(changes(step), { ...none, same: 1 });
+    assert.deepEqual(step.summary.changes, { ...none, same: 4 });
+    assert.deepEqual(signedInWith(step), [SECOND]);
+  });
+
+  it("5. after another rotation, destroy deletes the three retained resources and fails where it must call WeChat", async () => {
+    rotate(THIRD);
+    const step = await stack.run("destroy", { fails: true });
+    assert.deepEqual(signedInWith(step), [SECOND], "the saved secret");
+    assert.deepEqual(step.summary.changes, { ...none, delete: 3 });
+    assert.deepEqual(stepsOf(step), ["delete location-report", "delete message-push", "delete voice-recognize"]);
+    const failed = step.summary.failed.filter((f) => f.urn);
+    assert.deepEqual(
+      failed.map((f) => f.urn),
+      urns(step, [OPTION("customer-service")]),
+    );
+    assert.match(failed[0].message, /errcode 40125 /);
+    assert.deepEqual(wechatResources(step.state).map(nameOf), ["customer-service"], "what was not restored stays in the state");
     assert.equal(step.counts.set, 0);
     held.check();
-    assertStateMatchesAccounts(step.state, env.emulator);
   });
 
-  it("7. an out-of-band change shows up on refresh, and the next up restores the declared routing", async () => {
-    env.emulator.setCallbackConfig(A, { function_config: functions("someoneElse") });
-    const refresh = await stack.run("refresh");
-    assert.deepEqual(changes(refresh), { ...none, update: 1 });
-    held.callbackConfig(A, { function_config: functions("someoneElse") }).check();
-    assertStateMatchesAccounts(refresh.state, env.emulator);
-    const up = await stack.run("up");
-    assert.deepEqual(changes(up), { ...none, update: 1 });
-    assert.deepEqual(setsOf(up, SET_CALLBACK_CONFIG), [[A, { function_config: functions() }]]);
-    held.callbackConfig(A, { function_config: functions() }).check();
-    assertStateMatchesAccounts(up.state, env.emulator);
-  });
-
-  it("9. destroy restores the routing the account had before, and leaves no resource in the state", async () => {
-    const step = await stack.run("destroy");
-    assert.deepEqual(changes(step), { ...none, delete: 1 });
-    assert.deepEqual(setsOf(step, SET_CALLBACK_CONFIG), [[A, legacy]]);
-    held.callbackConfig(A, legacy).check();
+  it("6. destroy --run-program signs in with the current secret and restores customer_service", async () => {
+    const step = await stack.run("destroy", { runProgram: true });
+    // The CLI reports the program's four registrations as unchanged, beside the one delete.
+    assert.deepEqual(step.summary.changes, { ...none, delete: 1, same: 4 });
+    assert.deepEqual(stepsOf(step), ["delete customer-service"]);
+    assert.deepEqual(signedInWith(step), [THIRD]);
+    assert.deepEqual(setsOf(step, SET_OPTION), [optionSet(A, "customer_service", "1")]);
+    held.options(A, { customer_service: "1" }).check();
     assert.deepEqual(step.state?.resources ?? [], []);
   });
 });

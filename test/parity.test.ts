@@ -17,7 +17,9 @@ import * as path from "node:path";
 import { DEMO_CREDENTIALS, RequestRecord, WeChatEmulator } from "./emulator/server";
 import { RunEngineOptions, RunEngineResult, StackState, isSecret, readState, runEngine, stateFileOf } from "./harness";
 import { installedCli } from "./pulumi/install";
-import { ROOT, platformCredentials, stepsInOrder } from "./support/lifecycle";
+import { platformCredentials } from "./support/emulator";
+import { stepsInOrder } from "./support/stack";
+import { ROOT } from "./support/state";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "parity");
 const STACK = "parity";
@@ -171,7 +173,8 @@ class Twin {
   }
 
   private async runOn(side: Side, command: RunEngineOptions["command"], spec: Spec, extra: Partial<RunEngineOptions>): Promise<Run> {
-    const credentials = platformCredentials(side.baseUrl, side.refreshTokens);
+    const authorized = Object.entries(side.refreshTokens).map(([appId, refreshToken]) => ({ appId, refreshToken }));
+    const credentials = platformCredentials(side.baseUrl, authorized);
     side.emulator.clearRequests();
     const options = { cwd: FIXTURE, stack: STACK, backendDir: side.backendDir };
     const result = await runEngine({

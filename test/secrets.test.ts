@@ -1,16 +1,21 @@
 /**
  * Secrets never leave the provider: the whole lifecycle (preview, up, update, refresh, destroy) and four failing runs,
- * through the engine harness, with recognizable credentials in both credential modes. Afterwards no app secret,
- * component secret, verify ticket, refresh token, or token the emulator issued appears in the state file (as stored
- * and decrypted), in the serialized providers (`__provider`), in the harness's stdout or stderr, or in any error.
+ * through the real Pulumi CLI, with recognizable credentials in both credential modes. Afterwards no app secret,
+ * component secret, verify ticket, refresh token, or token the emulator issued appears in the state file, in the
+ * package's resources decrypted, in the serialized providers (`__provider`), in stdout or stderr, in any error, or in
+ * the engine's event log.
  *
  * - The account's own credentials come from WECHAT_APP_ID / WECHAT_APP_SECRET, which the engine knows nothing about:
- *   only the provider can keep them out of what is printed.
- * - The platform's come from `--secret` stack config. The harness, like the Pulumi CLI, masks secret config values it
- *   prints as "[secret]"; that would hide a leak by the provider, so the marker itself must never appear either.
+ *   only the provider can keep them out of what is printed, and the state holds no trace of them.
+ * - The platform's come from secret stack config. The real engine keeps the whole stack config in the state, as the
+ *   inputs of the default provider (`pulumi:providers:pulumi-nodejs::default`): there each secret must be encrypted.
+ *   What our code prints passes a redactor that would mask a secret value as "[secret]"; that would hide a leak by
+ *   the provider, so the marker must never appear there. The CLI masks secret config with it in its event log:
+ *   there it may appear only where the CLI shows a secret config value.
  *
  * The failing runs: a dropped connection and an HTTP 502 with the retries exhausted; a 40164 whose errmsg echoes the
- * token (and the configured secrets); wechat:apiBaseUrl pointing at a closed loopback port.
+ * token (and the configured secrets); wechat:apiBaseUrl pointing at a closed loopback port (a refresh that runs the
+ * program, since a plain refresh signs in with the configuration saved at the last up).
  */
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
@@ -19,12 +24,16 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { WeChatEmulator } from "./emulator/server";
-import { RunEngineOptions, RunEngineResult, readState, runEngine, stateFileOf } from "./harness";
+import { RunEngineOptions, RunEngineResult, isSecret, readState, runEngine, stateFileOf } from "./harness";
+import { eventLogOf } from "./pulumi/run";
+import { SET_CALLBACK_CONFIG as SET_PUSH, SET_OPTION } from "./support/stack";
+import { ROOT, wechatResources } from "./support/state";
 
-const QUICKSTART = path.resolve(__dirname, "..", "..", "examples", "quickstart");
+const QUICKSTART = path.join(ROOT, "examples", "quickstart");
 const PROJECT = "wechat-quickstart";
-const SET_OPTION = "/cgi-bin/component/set_authorizer_option";
-const SET_PUSH = "/tcb/setcallbackconfig";
+const DEFAULT_PROVIDER = "::pulumi:providers:pulumi-nodejs::default";
+/** What the CLI shows for a secret value in its event log. */
+const MASK = "[secret]";
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -40,6 +49,22 @@ async function closedPort(): Promise<number> {
 interface Artifact {
   readonly what: string;
   readonly text: string;
+}
+
+/** Where an event log shows the mask: `<event kind>.<path>`, with a step's URN after the kind. */
+function masksIn(eventLog: string): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown, at: string): void => {
+    if (value === MASK) found.push(at);
+    else if (value && typeof value === "object") for (const [key, item] of Object.entries(value)) walk(item, `${at}.${key}`);
+  };
+  for (const line of eventLog.split("\n").filter((l) => l.trim())) {
+    for (const [kind, body] of Object.entries(JSON.parse(line) as Record<string, { metadata?: { urn?: string } }>)) {
+      const urn = body?.metadata?.urn;
+      walk(body, urn ? `${kind}(${urn})` : kind);
+    }
+  }
+  return found;
 }
 
 /** Where `needle` occurs in the artifacts: one line per place, with a little context. */
@@ -128,6 +153,8 @@ for (const mode of [accountMode, platformMode]) {
     let dir = "";
     let stateFile = "";
     const artifacts: Artifact[] = [];
+    /** The CLI's own record of each run: it masks secret config values in it. */
+    const eventLogs: Artifact[] = [];
     let stubs = 0;
     let broken = false;
 
@@ -135,7 +162,7 @@ for (const mode of [accountMode, platformMode]) {
     async function run(
       label: string,
       command: RunEngineOptions["command"],
-      extra: { config?: Record<string, string>; env?: Record<string, string>; verbose?: boolean } = {},
+      extra: Pick<RunEngineOptions, "config" | "env" | "verbose" | "runProgram" | "continueOnError"> = {},
     ): Promise<RunEngineResult> {
       const credentials = mode.credentials();
       const result = await runEngine({
@@ -154,15 +181,23 @@ for (const mode of [accountMode, platformMode]) {
         secrets: credentials.secrets,
         env: { ...credentials.env, ...extra.env },
         verbose: extra.verbose,
+        runProgram: extra.runProgram,
+        continueOnError: extra.continueOnError,
       });
       artifacts.push({ what: `${label}: stdout`, text: result.stdout }, { what: `${label}: stderr`, text: result.stderr });
       for (const failure of result.summary?.failed ?? [])
         artifacts.push({ what: `${label}: error of ${failure.urn}`, text: failure.message });
+      const events = eventLogOf(dir, "secrets");
+      if (fs.existsSync(events)) eventLogs.push({ what: `${label}: event log`, text: fs.readFileSync(events, "utf8") });
       if (fs.existsSync(stateFile)) {
         artifacts.push({ what: `${label}: state file`, text: fs.readFileSync(stateFile, "utf8") });
+        assertConfigEncrypted(label);
+        // Decrypted, the default provider holds the secret config by design (encrypted at rest: just checked); the
+        // package's resources and the stack hold no secret even encrypted.
         const decrypted = readState(stateFile, { decrypt: true })!;
-        artifacts.push({ what: `${label}: state, secrets decrypted`, text: JSON.stringify(decrypted) });
-        for (const resource of decrypted.resources) {
+        const withoutConfig = decrypted.resources.filter((r) => !r.urn.endsWith(DEFAULT_PROVIDER));
+        artifacts.push({ what: `${label}: state but the stack config, secrets decrypted`, text: JSON.stringify(withoutConfig) });
+        for (const resource of wechatResources(decrypted)) {
           for (const [where, props] of [
             ["inputs", resource.inputs],
             ["outputs", resource.outputs],
@@ -196,11 +231,49 @@ for (const mode of [accountMode, platformMode]) {
     }
 
     function assertClean(needles: ReadonlyMap<string, string>): void {
-      assert.deepEqual(occurrences(artifacts, needles), [], "no secret or token appears");
-      // Something printed a value the harness knew as secret, had it not been masked.
-      assert.deepEqual(occurrences(artifacts, new Map([["the harness's mask", "[secret]"]])), [], "nothing needed masking");
-      const unredacted = artifacts.filter(({ text }) => /access_token=(?!\[redacted\])/.test(text)).map(({ what }) => what);
+      assert.deepEqual(occurrences([...artifacts, ...eventLogs], needles), [], "no secret or token appears");
+      // Something we print passed a value known as secret to the redactor, which masked it.
+      assert.deepEqual(occurrences(artifacts, new Map([["the redactor's mask", MASK]])), [], "nothing needed masking");
+      // The CLI shows each secret config value as the mask, and nothing else.
+      const secretKeys = Object.keys(mode.credentials().secrets ?? {}).map((key) => key.replace(/[.$]/g, "\\$&"));
+      const shown = new RegExp(
+        `^(preludeEvent\\.config|\\w+\\(urn:pulumi:secrets::${PROJECT}${DEFAULT_PROVIDER}\\)\\.metadata\\.(old|new)\\.(inputs|outputs))\\.(${secretKeys.join("|")})(\\.ciphertext)?$`,
+      );
+      for (const { what, text } of eventLogs) {
+        const masks = masksIn(text);
+        assert.deepEqual(
+          masks.filter((at) => secretKeys.length === 0 || !shown.test(at)),
+          [],
+          `${what}: the mask where the CLI shows no secret config`,
+        );
+        for (const key of Object.keys(mode.credentials().secrets ?? {}))
+          assert.ok(masks.includes(`preludeEvent.config.${key}`), `${what} masks ${key}`);
+      }
+      const unredacted = [...artifacts, ...eventLogs]
+        .filter(({ text }) => /access_token=(?!\[redacted\])/.test(text))
+        .map(({ what }) => what);
       assert.deepEqual(unredacted, [], "no access_token= carries a value");
+    }
+
+    /** The default provider holds the whole stack config: every secret of it encrypted, and nothing else secret. */
+    function assertConfigEncrypted(label: string): void {
+      const provider = readState(stateFile)!.resources.find((r) => r.urn.endsWith(DEFAULT_PROVIDER));
+      if (!provider) return;
+      const secrets = mode.credentials().secrets ?? {};
+      for (const side of ["inputs", "outputs"] as const) {
+        const stored: Record<string, unknown> = provider[side];
+        const encrypted: string[] = Object.keys(stored).filter(
+          (key) => isSecret(stored[key]) && typeof (stored[key] as { ciphertext?: unknown }).ciphertext === "string",
+        );
+        assert.deepEqual(
+          encrypted.sort(),
+          Object.keys(secrets).sort(),
+          `${label}: the secret config is what the default provider's ${side} encrypt`,
+        );
+      }
+      const opened = readState(stateFile, { decrypt: true })!.resources.find((r) => r.urn.endsWith(DEFAULT_PROVIDER))!;
+      for (const [key, value] of Object.entries(secrets))
+        assert.equal((opened.inputs[key] as { value: unknown }).value, value, `${label}: ${key}`);
     }
 
     before(async () => {
@@ -250,8 +323,11 @@ for (const mode of [accountMode, platformMode]) {
     it("failing runs: dropped connection and HTTP 502 with the retries exhausted", async () => {
       const drop = emulator.injectFault({ path: SET_OPTION, drop: true });
       const gateway = emulator.injectFault({ path: SET_PUSH, httpStatus: 502 });
+      // --continue-on-error: both updates fail, and each failure must be reported (the engine stops at the first one
+      // otherwise, and the other update may never run).
       const result = await run("up, drop and 502", "up", {
         config: { [`${PROJECT}:cloudbaseEnv`]: "env-three", "wechat:maxAttempts": "2" },
+        continueOnError: true,
       });
       drop.remove();
       gateway.remove();
@@ -277,11 +353,14 @@ for (const mode of [accountMode, platformMode]) {
         `rid: 5f0c1e2d`,
       ].join(" ");
       const handles = [SET_OPTION, SET_PUSH].map((p) => emulator.injectFault({ path: p, errcode: 40164, errmsg: echoed }));
-      const result = await run("up, 40164", "up", { config: { [`${PROJECT}:cloudbaseEnv`]: "env-three" } });
+      // --continue-on-error, as above: both sets must be answered with the echo.
+      const result = await run("up, 40164", "up", { config: { [`${PROJECT}:cloudbaseEnv`]: "env-three" }, continueOnError: true });
       for (const handle of handles) handle.remove();
       assert.notEqual(result.code, 0);
-      assert.ok(emulator.count({ errcode: 40164 }) >= 2, "the errmsg was answered");
-      for (const failure of result.summary!.failed.filter((f) => f.urn.includes("dynamic/wechat"))) {
+      assert.equal(emulator.count({ errcode: 40164 }), 2, "the errmsg was answered to both sets");
+      const failed = result.summary!.failed.filter((f) => f.urn.includes("dynamic/wechat"));
+      assert.equal(failed.length, 2, "both updates failed");
+      for (const failure of failed) {
         assert.match(failure.message, /errcode 40164 .*IP whitelist/);
         assert.match(failure.message, /\[redacted\]/, "the echo was redacted, not dropped");
       }
@@ -290,8 +369,10 @@ for (const mode of [accountMode, platformMode]) {
 
     it("failing run: wechat:apiBaseUrl points at a closed loopback port", async () => {
       const port = await closedPort();
+      // --run-program: a plain refresh would sign in with the configuration saved at the last up.
       const result = await run("refresh, closed port", "refresh", {
         config: { [`${PROJECT}:cloudbaseEnv`]: "env-three", "wechat:apiBaseUrl": `http://127.0.0.1:${port}`, "wechat:maxAttempts": "2" },
+        runProgram: true,
       });
       assert.notEqual(result.code, 0);
       assert.equal(result.summary!.failed.length, 4);
@@ -320,7 +401,7 @@ for (const mode of [accountMode, platformMode]) {
       assert.ok(tokens.size >= 2, "tokens were issued and used");
       assertClean(new Map([...configured(), ...tokens]));
       console.log(
-        `      checked ${artifacts.length} outputs (${stubs} serialized providers) for ${configured().size} secrets and ${tokens.size / 2} tokens`,
+        `      checked ${artifacts.length} outputs (${stubs} serialized providers) and ${eventLogs.length} event logs for ${configured().size} secrets and ${tokens.size / 2} tokens`,
       );
     });
   });

@@ -9,6 +9,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as readline from "node:readline";
@@ -91,6 +92,8 @@ function loadYaml(file: string): Record<string, unknown> {
 function commandLine(opts: EngineOptions, configFile: string, eventLog: string): string[] {
   const common = ["--stack", opts.stack, "--cwd", opts.cwd, "--config-file", configFile, "--non-interactive", "--event-log", eventLog];
   if (opts.parallel) common.push("--parallel", String(opts.parallel));
+  // The harness's --verbose prints the program's debug log; the CLI's --debug does.
+  if (opts.verbose) common.push("--debug");
   const apply = ["--yes", "--skip-preview", "--suppress-progress"];
   if (opts.continueOnError) apply.push("--continue-on-error");
   switch (opts.command) {
@@ -105,22 +108,55 @@ function commandLine(opts: EngineOptions, configFile: string, eventLog: string):
   }
 }
 
-/** Runs the CLI, passing each line of its output on (redacted), and answers its exit status. */
-function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, out: Output, redactor: Redactor): Promise<number> {
+interface CliExit {
+  /** The exit status; 128 + the signal's number when a signal ended the CLI, as a shell reports it. */
+  code: number;
+  signal: NodeJS.Signals | null;
+  /** Every line the CLI wrote to stderr (redacted). */
+  stderr: string[];
+}
+
+/** Runs the CLI, passing each line of its output on (redacted), and answers how it ended. */
+function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, out: Output, redactor: Redactor): Promise<CliExit> {
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const stderr: string[] = [];
     const closed = [child.stdout!, child.stderr!].map(
       (stream, index) =>
         new Promise<void>((done) =>
           readline
             .createInterface({ input: stream })
-            .on("line", (line) => (index === 0 ? out.stdout : out.stderr)(redactor.redact(line)))
+            .on("line", (raw) => {
+              const line = redactor.redact(raw);
+              if (index === 1) stderr.push(line);
+              (index === 0 ? out.stdout : out.stderr)(line);
+            })
             .on("close", done),
         ),
     );
     child.once("error", reject);
-    child.once("exit", (code, signal) => void Promise.all(closed).then(() => resolve(code ?? (signal ? 128 : 1))));
+    child.once("exit", (code, signal) => {
+      const status = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
+      void Promise.all(closed).then(() => resolve({ code: status, signal, stderr }));
+    });
   });
+}
+
+/**
+ * Why a failed run failed when no step says so: the CLI's own `error:` lines (a locked stack, a checkpoint it cannot
+ * load, a bad flag), else the signal that ended it, else its exit status.
+ */
+function cliFailure(command: string, exit: CliExit): string {
+  const start = exit.stderr.findIndex((line) => line.startsWith("error: "));
+  if (start >= 0) {
+    const end = exit.stderr.findIndex((line, i) => i > start && !/^\s/.test(line));
+    return exit.stderr
+      .slice(start, end < 0 ? undefined : end)
+      .join("\n")
+      .slice("error: ".length);
+  }
+  if (exit.signal) return `pulumi ${command} was killed by ${exit.signal}`;
+  return `pulumi ${command} exited with code ${exit.code}`;
 }
 
 export type EngineName = "harness" | "pulumi";
@@ -132,6 +168,14 @@ export function chooseEngine(requested = process.env.WECHAT_ENGINE): EngineName 
   return installedCli() ? "pulumi" : "harness";
 }
 
+/**
+ * The engine events of the stack's last run through the CLI (`--event-log`, one JSON object a line), kept in the
+ * backend directory beside the state so that tests can read everything the CLI wrote.
+ */
+export function eventLogOf(backendDir: string, stack: string): string {
+  return path.join(backendDir, `.events-${stack}.jsonl`);
+}
+
 export async function runPulumi(opts: EngineOptions, out: Output, redactor: Redactor): Promise<Summary> {
   if (!installedCli())
     throw new Error("the Pulumi CLI is not installed here: run `npm run pulumi:install` (it builds the CLI from Go modules)");
@@ -141,13 +185,12 @@ export async function runPulumi(opts: EngineOptions, out: Output, redactor: Reda
   fs.mkdirSync(backendDir, { recursive: true });
   const env = cliEnvironment(backendDir, opts);
   const { configFile } = prepareStack(opts, backendDir, env);
-  const eventLog = path.join(backendDir, `.events-${process.pid}.jsonl`);
+  const eventLog = eventLogOf(backendDir, opts.stack);
   fs.rmSync(eventLog, { force: true });
-  const code = await runCli(commandLine(opts, configFile, eventLog), env, opts.cwd, out, redactor);
+  const exit = await runCli(commandLine(opts, configFile, eventLog), env, opts.cwd, out, redactor);
   const events = readEvents(eventLog);
-  fs.rmSync(eventLog, { force: true });
   const { changes, steps, failed, outputs } = summarizeEvents(events, opts.command);
-  if (code !== 0 && failed.length === 0) failed.push({ urn: "", message: `pulumi ${opts.command} exited with code ${code}` });
+  if (exit.code !== 0 && failed.length === 0) failed.push({ urn: "", message: cliFailure(opts.command, exit) });
   return {
     engine: "pulumi",
     command: opts.command,
@@ -158,9 +201,21 @@ export async function runPulumi(opts: EngineOptions, out: Output, redactor: Reda
     outputs,
     steps,
     failed,
-    programExitCode: code,
+    programExitCode: exit.code,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * `pulumi cancel` for the stack: what a user runs after an update was killed, to remove the lock it left on the
+ * stack (the next update refuses to start until then). Answers the CLI's exit status and output.
+ */
+export function cancelUpdate(opts: Pick<EngineOptions, "cwd" | "stack" | "backendDir">): { code: number; output: string } {
+  const backendDir = backendDirOf(opts);
+  const scratchProject = path.join(backendDir, ".projects", readProject(opts.cwd).name);
+  const args = ["cancel", "--yes", "--non-interactive", "--stack", opts.stack, "--cwd", scratchProject];
+  const cancel = spawnSync("pulumi", args, { env: cliEnvironment(backendDir, { ...opts, command: "up" }), encoding: "utf8" });
+  return { code: cancel.status ?? 1, output: `${cancel.stdout}${cancel.stderr}` };
 }
 
 // ---- engine events ---------------------------------------------------------------------------------------------
@@ -186,11 +241,19 @@ export interface EngineEvent {
 
 function readEvents(file: string): EngineEvent[] {
   if (!fs.existsSync(file)) return [];
-  return fs
+  const lines = fs
     .readFileSync(file, "utf8")
     .split("\n")
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as EngineEvent);
+    .filter((line) => line.trim());
+  return lines.flatMap((line, i) => {
+    try {
+      return [JSON.parse(line) as EngineEvent];
+    } catch (error) {
+      // A CLI killed while it wrote an event leaves that last line cut off; any other line must parse.
+      if (i === lines.length - 1) return [];
+      throw error;
+    }
+  });
 }
 
 /** The op a step counts as in the summary, or undefined for steps the harness does not count either. */
@@ -220,7 +283,10 @@ export function summarizeEvents(events: EngineEvent[], command: EngineOptions["c
       }
     }
     const diagnostic = event.diagnosticEvent;
-    if (diagnostic?.severity === "error" && diagnostic.urn) failed.push({ urn: diagnostic.urn, message: diagnostic.message.trim() });
+    if (diagnostic?.severity !== "error" || !diagnostic.urn) continue;
+    // One failure is one entry: `refresh --run-program` emits the same error of a resource twice (3.248).
+    const failure = { urn: diagnostic.urn, message: diagnostic.message.trim() };
+    if (!failed.some((known) => known.urn === failure.urn && known.message === failure.message)) failed.push(failure);
   }
   return { changes, steps, failed, outputs };
 }

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { authorizerOptionProvider } from "../../sdk/authorizerOption";
 import { callbackConfigProvider } from "../../sdk/callbackConfig";
+import { ProviderMethod } from "./state";
 
 /**
  * Inputs and outputs as the host passes them: JSON whose shape depends on the resource. Tests read them freely and
@@ -16,8 +17,8 @@ import { callbackConfigProvider } from "../../sdk/callbackConfig";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ProviderJson = any;
 
-/** The provider methods a test calls, loosely typed as the host sees them. */
-export interface HostedProvider {
+/** The provider methods a test calls (every one the host calls), loosely typed as the host sees them. */
+export interface HostedProvider extends Record<ProviderMethod, (...args: never[]) => Promise<unknown>> {
   configure(request: { config: { get(key: string): unknown } }): Promise<void>;
   check(
     olds: Record<string, unknown>,
