@@ -63,7 +63,7 @@ export function stackConfig(values: Record<string, string>): { get(key: string):
  * no cached tokens, nothing claimed. Each `pulumi up` or `pulumi destroy` is such a process.
  */
 export function newHostProcess(): void {
-  const providerDir = path.dirname(require.resolve("../../provider/session"));
+  const providerDir = path.dirname(require.resolve("../../provider/context"));
   for (const file of Object.keys(require.cache)) {
     if (file.startsWith(providerDir + path.sep)) delete require.cache[file];
   }
