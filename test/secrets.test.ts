@@ -333,8 +333,8 @@ for (const mode of [accountMode, platformMode]) {
       gateway.remove();
       assert.notEqual(result.code, 0);
       const messages = result.summary!.failed.map((f) => f.message).join("\n");
-      assert.match(messages, /set_authorizer_option for authorizer \S+ failed after 2 attempts: network error/);
-      assert.match(messages, /setcallbackconfig for authorizer \S+ failed after 2 attempts: HTTP status 502/);
+      assert.match(messages, /set_authorizer_option for authorizer \S+ failed after 2 attempts over \d+\.\d s: network error/);
+      assert.match(messages, /setcallbackconfig for authorizer \S+ failed after 2 attempts over \d+\.\d s: HTTP status 502/);
     });
 
     it("failing run: a 40164 whose errmsg echoes the token and the credentials", async () => {
@@ -376,7 +376,8 @@ for (const mode of [accountMode, platformMode]) {
       });
       assert.notEqual(result.code, 0);
       assert.equal(result.summary!.failed.length, 4);
-      for (const failure of result.summary!.failed) assert.match(failure.message, /failed after 2 attempts: network error ECONNREFUSED/);
+      for (const failure of result.summary!.failed)
+        assert.match(failure.message, /failed after 2 attempts over \d+\.\d s: network error ECONNREFUSED/);
     });
 
     it("the next up converges and destroy restores", async () => {
