@@ -18,7 +18,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The methods Pulumi's dynamic-provider host calls. */
-const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
+export const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
 
 /** The serializer's own mapping from a path under node_modules to the name it writes in `require(...)`. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/pulumi, untyped
@@ -47,7 +47,13 @@ function serializedName(moduleFile: string): string | undefined {
   const parts = path.relative(process.cwd(), moduleFile).split(path.sep);
   const nodeModules = parts.indexOf("node_modules");
   if (nodeModules < 0) return undefined;
-  return closurePackage.getModuleFromPath(parts.slice(nodeModules + 1).join("/"));
+  try {
+    return closurePackage.getModuleFromPath(parts.slice(nodeModules + 1).join("/"));
+  } catch {
+    // pnpm's `node_modules/.pnpm/<name>@<version>/node_modules/<name>/...`: the serializer reads `.pnpm` as the
+    // package and throws on the export path, so it could not write the module by name either.
+    return undefined;
+  }
 }
 
 /** A provider whose methods load the real one by package name inside the provider host. */
