@@ -4,6 +4,7 @@
  * drives it for a new resource: Configure once, then Check and Create, at most `parallel` resources at once.
  */
 import { ConcurrencyLimit } from "../provider/client";
+import { AUTHORIZER_OPTION } from "../test/support/state";
 import { DynamicProviderHost } from "../test/harness/provider";
 import { makeSecret, PropertyMap } from "../test/harness/values";
 import { Run } from "./analysis";
@@ -44,7 +45,7 @@ export async function runHost(options: HostRunOptions): Promise<Pick<Run, "wallM
     const before = usageOf(pid)!;
     const driverBefore = process.cpuUsage();
     const started = performance.now();
-    const type = "pulumi-nodejs:dynamic/wechat:AuthorizerOption";
+    const type = AUTHORIZER_OPTION;
     await Promise.all(
       options.settings.map(({ appId, optionName }) =>
         limit.run(async () => {

@@ -67,10 +67,10 @@ export class ConcurrencyLimit {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly size: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;
     try {
       return await task();

@@ -3,6 +3,7 @@
  * Assertions are on what the emulator received and holds, and on what the provider hands back to Pulumi.
  */
 import { strict as assert } from "node:assert";
+import { UNKNOWN } from "../provider/resource";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
 import { ProviderJson, hostedProvider, newHostProcess, useHostedProvider } from "./support/providerHost";
 
@@ -121,7 +122,7 @@ describe("CallbackConfig: diff is local and exact", () => {
   });
   it("treats an environment id unknown during preview as a change", async () => {
     const { inputs, outs } = await suite.up({ authorizerAppId: appId, containerConfig });
-    const news = { ...inputs, containerConfig: { ...inputs.containerConfig, qbaseEnv: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } };
+    const news = { ...inputs, containerConfig: { ...inputs.containerConfig, qbaseEnv: UNKNOWN } };
     assert.deepEqual(await suite.provider.diff("id", outs, news), { changes: true });
   });
 });

@@ -5,11 +5,11 @@
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import { UNKNOWN } from "../provider/resource";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
 import { HostedProvider, hostedProvider } from "./support/providerHost";
 
 const appId = DEMO_CREDENTIALS.appId;
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const option = { authorizerAppId: appId, optionName: "location_report", optionValue: 1 };
 const callback = { msgType: "text", env: "prod-env-1", functionName: "onText", enable: true };
 const container = { enable: true, qbaseEnv: "prod-env-1", qbaseContainerPath: "/push", textMode: 1 };

@@ -6,6 +6,8 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
+// The first-in first-out limit the provider uses too: one primitive of its kind in the repository.
+import { ConcurrencyLimit } from "../../provider/client";
 import { MonitorServer } from "./monitor";
 import { deleteAll } from "./deletes";
 import { ProgramRunner, Registrar } from "./program";
@@ -80,25 +82,6 @@ export interface Summary {
   durationMs: number;
 }
 
-/** At most `limit` operations at once, started in the order they asked. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(readonly size: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 /** The file backend of a run: the given directory, else `.pulumi-state` in the program's directory. */
 export function backendDirOf(opts: Pick<EngineOptions, "cwd" | "backendDir">): string {
   return path.resolve(opts.backendDir ?? path.join(opts.cwd, ".pulumi-state"));
@@ -122,7 +105,7 @@ export class Deployment {
   readonly redactor = new Redactor();
   readonly out: Output;
   /** `--parallel`: provider operations in flight at once. */
-  readonly limit: Semaphore;
+  readonly limit: ConcurrencyLimit;
   readonly changes: Changes = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
   readonly steps: Summary["steps"] = [];
   readonly failed: Failure[] = [];
@@ -142,7 +125,7 @@ export class Deployment {
     // Everything printed passes the redactor, program and provider output included.
     this.out = { stdout: (line) => out.stdout(this.redactor.redact(line)), stderr: (line) => out.stderr(this.redactor.redact(line)) };
     this.preview = opts.command === "preview";
-    this.limit = new Semaphore(opts.parallel && opts.parallel > 0 ? opts.parallel : DEFAULT_PARALLEL);
+    this.limit = new ConcurrencyLimit(opts.parallel && opts.parallel > 0 ? opts.parallel : DEFAULT_PARALLEL);
     this.project = readProject(opts.cwd);
     this.config = readStackConfig(this.project, opts.stack, opts);
     this.state = Checkpoint.load(backendDirOf(opts), this.project.name, opts.stack, this.config.encryptionSalt);

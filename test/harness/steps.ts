@@ -8,7 +8,8 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
-import { Deployment, Semaphore, StepOp, nameOf } from "./engine";
+import { ConcurrencyLimit } from "../../provider/client";
+import { Deployment, StepOp, nameOf } from "./engine";
 import { RpcError } from "./monitor";
 import { applyIgnoreChanges, parsePropertyPath, pathContains } from "./paths";
 import { Answer, Registration } from "./program";
@@ -65,7 +66,7 @@ function checkFailure(r: Registration, f: { property: string; reason: string }):
 export class StepExecutor {
   /** URNs the program registered, and the old URNs its aliases took over. */
   private readonly registered = new Set<string>();
-  private readonly planning = new Semaphore(1);
+  private readonly planning = new ConcurrencyLimit(1);
   /** With --continue-on-error: resources whose step failed or was skipped; what depends on them is skipped too. */
   private readonly skipped = new Set<string>();
   private provider: string | undefined;

@@ -6,7 +6,9 @@
 import { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret } from "../pulumi/checkpoint";
 
 export { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret };
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { UNKNOWN } from "../../provider/resource";
+
+export { UNKNOWN };
 
 export function isObject(v: unknown): v is { [key: string]: Json } {
   return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { Changes, EngineOptions, Failure, Output, Summary, backendDirOf } from "../harness/engine";
 import { namespacedKey, readProject } from "../harness/project";
-import { Redactor } from "../harness/values";
+import { Redactor, UNKNOWN } from "../harness/values";
 import { DEFAULT_PASSPHRASE, PassphraseCrypter, checkpointFile } from "./checkpoint";
 import { cliDirectory, installedCli } from "./install";
 
@@ -294,7 +294,7 @@ export function summarizeEvents(events: EngineEvent[], command: EngineOptions["c
 /** Stack outputs as the harness shows them: secrets "[secret]", values unknown in a preview "[unknown]". */
 function displayOutputs(outputs: Record<string, unknown>): Summary["outputs"] {
   const show = (value: unknown): unknown => {
-    if (value === "[secret]" || value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9") return value === "[secret]" ? value : "[unknown]";
+    if (value === "[secret]" || value === UNKNOWN) return value === "[secret]" ? value : "[unknown]";
     if (Array.isArray(value)) return value.map(show);
     if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, show(item)]));
     return value;

@@ -6,6 +6,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ResourceState, StackState, readState } from "../harness";
 import { PassphraseCrypter, PropertyMap, isSecret } from "../pulumi/checkpoint";
+import { METHODS as PROVIDER_METHODS } from "../../sdk/handover";
 
 /** The repository root (this file runs from dist/test/support). */
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -20,7 +21,7 @@ export const PROVIDER_MODULES: Readonly<Record<string, string>> = {
 };
 
 /** The methods Pulumi's dynamic-provider host calls on a provider. */
-export const PROVIDER_METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
+export { PROVIDER_METHODS };
 export type ProviderMethod = (typeof PROVIDER_METHODS)[number];
 
 /**
