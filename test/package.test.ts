@@ -198,9 +198,6 @@ describe("the package as users install it", function () {
       typescript: TYPESCRIPT_VERSION,
       "@types/node": TYPES_NODE_VERSION,
     });
-    // The README's advice for pnpm: hoist zod, whose types the package's declarations use. Pulumi's bundled
-    // ts-node resolves from the symlinked path, where pnpm's strict layout hides the package's own dependencies.
-    fs.writeFileSync(path.join(pnpmProject, ".npmrc"), "public-hoist-pattern[]=zod\n");
     // Both installs at once. pnpm comes from the npm registry: on a machine that cannot fetch it, its tests skip.
     pnpmInstall = run(npx, ["--yes", "pnpm@9", "install", "--prefer-offline", "--reporter=silent"], pnpmProject, 180_000).catch(
       (error: Error) => ({ code: -1, stdout: "", stderr: error.message }),
@@ -414,6 +411,78 @@ describe("the package as users install it", function () {
     }
   });
 
+  describe("declarations, under the tsconfig of each `pulumi new typescript` template", function () {
+    // The template before March 2026, today's, and node16; library checks on in all (no skipLibCheck).
+    const common = { strict: true, noEmit: true, pretty: false, noImplicitReturns: true, forceConsistentCasingInFileNames: true };
+    const templates = [
+      [
+        "TypeScript 5, the older template: module commonjs, moduleResolution node, no esModuleInterop",
+        "typescript-5",
+        { target: "es2016", module: "commonjs", moduleResolution: "node" },
+      ],
+      [
+        "TypeScript 5, today's template: nodenext",
+        "typescript-5",
+        { target: "es2020", lib: ["es2020"], module: "nodenext", moduleResolution: "nodenext" },
+      ],
+      ["TypeScript 5, node16", "typescript-5", { target: "es2020", lib: ["es2020"], module: "node16", moduleResolution: "node16" }],
+      [
+        "TypeScript 6, today's template: nodenext",
+        "typescript",
+        { target: "es2020", lib: ["es2020"], module: "nodenext", moduleResolution: "nodenext" },
+      ],
+    ] as const;
+    templates.forEach(([name, compiler, options], i) => {
+      it(`${name}: the program type-checks, and no zod declaration is read`, async function () {
+        const file = `tsconfig.template-${i + 1}.json`;
+        fs.writeFileSync(path.join(project, file), JSON.stringify({ compilerOptions: { ...common, ...options }, files: ["index.ts"] }));
+        const tsc = path.join(root, "node_modules", compiler, "bin", "tsc");
+        const result = await run(process.execPath, [tsc, "-p", file, "--listFiles"], project);
+        assert.deepEqual(parseDiagnostics(result.stdout), [], `tsc failed:\n${result.stdout}${result.stderr}`);
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const read = result.stdout.split("\n").filter((line) => line.includes(`${path.sep}node_modules${path.sep}`));
+        assert.ok(
+          read.some((line) => line.includes(`${path.sep}pulumi-wechat${path.sep}`)),
+          "the package's declarations were read",
+        );
+        assert.deepEqual(
+          read.filter((line) => line.includes(`${path.sep}zod${path.sep}`)),
+          [],
+          "zod stays an implementation detail",
+        );
+      });
+    });
+  });
+
+  it("serializes in a monorepo whose one @pulumi/pulumi is in a parent directory's node_modules", async function () {
+    // Pulumi's serializer resolves packages from its own location, the parent's node_modules, where pulumi-wechat is not.
+    const monorepo = path.join(work, "monorepo");
+    fs.mkdirSync(monorepo);
+    fs.writeFileSync(path.join(monorepo, "package.json"), JSON.stringify({ name: "monorepo", private: true }));
+    await mustRun(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", `@pulumi/pulumi@${PULUMI_VERSION}`], monorepo);
+    const app = path.join(monorepo, "app");
+    writeProject(app, {});
+    await mustRun(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--legacy-peer-deps", tarball], app);
+    assert.ok(!fs.existsSync(path.join(app, "node_modules", "@pulumi", "pulumi")), "the SDK is the parent's only");
+    const layout = new WeChatEmulator();
+    layout.addDemo();
+    const layoutUrl = await layout.start();
+    try {
+      const options = engineOptions(app, "dev", { backendDir: path.join(work, "monorepo-state") });
+      options.config!["wechat:apiBaseUrl"] = layoutUrl;
+      const result = await runEngine(options);
+      assert.equal(result.code, 0, `the program failed in the monorepo layout:\n${shown(result)}`);
+      const resources = dynamicResources(stateFileOf(options), MAX_STUB_BYTES);
+      assert.equal(resources.length, 4);
+      for (const r of resources)
+        assert.ok(r.provider.includes(JSON.stringify(PROVIDER_MODULES[r.type]!)), `${r.urn} requires its module by name`);
+      assert.equal(layout.options(DEMO_CREDENTIALS.appId).location_report, "2");
+      console.log(`      __provider in the monorepo layout: ${sizes(resources)}`);
+    } finally {
+      await layout.stop();
+    }
+  });
+
   describe("in a pnpm project", function () {
     let pnpmEmulator: WeChatEmulator | undefined;
     let pnpmUrl = "";
@@ -452,7 +521,7 @@ describe("the package as users install it", function () {
       });
     });
 
-    it("type-checks the program with Pulumi's own TypeScript runner (ts-node), once zod is hoisted as the README says", async function () {
+    it("type-checks the program with Pulumi's own TypeScript runner (ts-node): the declarations need none of zod's", async function () {
       const options = engineOptions(pnpmProject, "typecheck", {
         command: "preview",
         transpileOnly: false,
