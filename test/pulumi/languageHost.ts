@@ -1,10 +1,10 @@
 /**
  * `pulumi-language-nodejs`, the Node.js language host the Pulumi CLI starts to run a program, written here because
- * the Go one cannot be built on these machines: its module has no version tags, and the Go module proxy serves none
- * of its pseudo-versions (see test/pulumi/README.md). It does what the Go host does for a Node.js program and nothing
- * more: it starts `@pulumi/pulumi/cmd/run` from the program's own `node_modules`, with the stack configuration in
- * `PULUMI_CONFIG`, and reports the program's exit as Pulumi's hosts do (exit code 32: the program already logged
- * its error, so the engine bails quietly).
+ * the Go one cannot be built on these machines: its module has no version tags, and the Go module proxy answers 403
+ * for every version of `sdk/nodejs/cmd/pulumi-language-nodejs/v3` (see the README's Development section). It does
+ * what the Go host does for a Node.js program and nothing more: it starts `@pulumi/pulumi/cmd/run` from the
+ * program's own `node_modules`, with the stack configuration in `PULUMI_CONFIG`, and reports the program's exit as
+ * Pulumi's hosts do (exit code 32: the program already logged its error, so the engine bails quietly).
  *
  * Installed by test/pulumi/install.ts next to the `pulumi` binary it builds, as a copy of this compiled file: it
  * needs nothing but Node.js and the program's own `@pulumi/pulumi` (and the gRPC library that package depends on).
