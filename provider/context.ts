@@ -6,6 +6,7 @@
  * every operation. A configuration that cannot be read fails every operation with that error: nothing falls back to
  * the environment or to another configuration.
  */
+import { isDeepStrictEqual } from "node:util";
 import { Endpoint } from "./api";
 import { Transport, WeChatClient } from "./client";
 import { ConfigSource, ProviderConfig, readProviderConfig } from "./config";
@@ -92,11 +93,19 @@ export function dynamicProvider<State, Outputs>(
   };
   return {
     async configure(request) {
+      let config: ProviderConfig;
       try {
-        configured = { context: createContext(readProviderConfig(request.config), options.transport) };
+        config = readProviderConfig(request.config);
       } catch (error) {
         configured = { error: error as Error };
+        return;
       }
+      // The host loads this object once per distinct `__provider` text and configures each load, all with the one
+      // configuration of its deployment: a resource saved by another version of the package carries another text
+      // that requires this same module. Keep the context then, so the deployment keeps one set of claims (a renamed
+      // resource's delete must see its new owner's), one token cache and one concurrency limit.
+      if (configured && "context" in configured && isDeepStrictEqual(configured.context.config, config)) return;
+      configured = { context: createContext(config, options.transport) };
     },
     check: async (_olds, news) => definition.check(news, context()),
     diff: async (id, olds, news) => definition.diff(id, olds, news, context()),

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { UNKNOWN } from "../provider/resource";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
-import { HostedProvider, hostedProvider } from "./support/providerHost";
+import { HostedProvider, evaluateProvider, hostedProvider, serializedProvider, stackConfig } from "./support/providerHost";
 
 const appId = DEMO_CREDENTIALS.appId;
 const option = { authorizerAppId: appId, optionName: "location_report", optionValue: 1 };
@@ -317,9 +317,18 @@ describe("check: one setting, one owner", () => {
     assert.equal(await declare(provider, push), undefined);
   });
 
-  it("starts afresh in each deployment (each configure)", async () => {
+  it("starts afresh in each deployment (each host process)", async () => {
     assert.equal(await declare(await hostedProvider("AuthorizerOption", env.accountConfig()), option), undefined);
     assert.equal(await declare(await hostedProvider("AuthorizerOption", env.accountConfig()), { ...option, optionValue: 2 }), undefined);
+  });
+
+  it("keeps the deployment's claims when the host loads and configures the module again (a resource saved by another package version)", async () => {
+    // The host configures each distinct `__provider` text it loads; both texts here require the one module.
+    const first = await hostedProvider("AuthorizerOption", env.accountConfig());
+    assert.equal(await declare(first, option), undefined);
+    const second = evaluateProvider(await serializedProvider("AuthorizerOption"));
+    await second.configure({ config: stackConfig(env.accountConfig()) });
+    assert.match((await declare(second, { ...option, optionValue: 2 }))?.[0]?.reason ?? "", /already manages/);
   });
 });
 

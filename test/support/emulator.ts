@@ -54,8 +54,8 @@ export interface EmulatorContext {
 
 /**
  * An emulator with the demo account and platform (and `fleet` more accounts authorized to it), started before and
- * stopped after each test (`per: "test"`, the default: a new URL, so a new provider session with an empty token
- * cache, every test) or the whole describe (`per: "suite"`, for steps that build on each other).
+ * stopped after each test (`per: "test"`, the default: a new URL, so no token cached for another test's emulator
+ * applies, every test) or the whole describe (`per: "suite"`, for steps that build on each other).
  */
 export function useEmulator(options: { fleet?: number; per?: "test" | "suite" } = {}): EmulatorContext {
   const context = {

@@ -59,7 +59,7 @@ export function stackConfig(values: Record<string, string>): { get(key: string):
 }
 
 /**
- * Forgets the provider's modules, so the next provider evaluated starts as in a new host process: a new session,
+ * Forgets the provider's modules, so the next provider evaluated starts as in a new host process: not configured,
  * no cached tokens, nothing claimed. Each `pulumi up` or `pulumi destroy` is such a process.
  */
 export function newHostProcess(): void {
@@ -69,8 +69,19 @@ export function newHostProcess(): void {
   }
 }
 
-/** A provider for the resource type, serialized, evaluated and configured like the host does it. */
+/** Where each resource's provider module is (the stubs `require` it by package name: the same file). */
+const PROVIDER_FILES = {
+  AuthorizerOption: require.resolve("../../provider/authorizerOption"),
+  CallbackConfig: require.resolve("../../provider/callbackConfig"),
+} as const;
+
+/**
+ * A provider for the resource type, serialized, evaluated and configured like the host does it, for a new deployment:
+ * its module is loaded afresh, so nothing is claimed yet (a host configures a module it loaded once per deployment,
+ * and keeps what it configured when asked again). Cached tokens stay, unless `newHostProcess` forgot them.
+ */
 export async function hostedProvider(resource: keyof typeof PROVIDERS, config: Record<string, string>): Promise<HostedProvider> {
+  delete require.cache[PROVIDER_FILES[resource]];
   const provider = evaluateProvider(await serializedProvider(resource));
   await provider.configure({ config: stackConfig(config) });
   return provider;
