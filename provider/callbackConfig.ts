@@ -204,13 +204,11 @@ function fromApi(appId: string, data: { function_config?: unknown; container_con
   }
   if (managed.containerConfig) {
     const section = parse(ContainerSection, data.container_config, "container_config");
-    // WeChat documents 1 (JSON) and 2 (XML); anything else is kept as the default, 1.
-    const textMode = section.text_mode === 2 ? 2 : 1;
     sections.containerConfig = {
       enable: section.enable,
       qbaseEnv: section.qbase_env,
       qbaseContainerPath: section.qbase_container_path,
-      textMode,
+      textMode: section.text_mode,
     };
   }
   return sections;
@@ -309,13 +307,20 @@ async function createConfig(context: Context, inputs: CallbackConfigState): Prom
   return { id, outs };
 }
 
-/** Refresh: the managed sections as the account holds them now; differences are drift, fixed by the next up. */
-async function readConfig(context: Context, id: string, props: CallbackConfigOutputs): Promise<ReadResult<CallbackConfigOutputs>> {
-  const managed = {
+/**
+ * The sections a resource manages: those its state holds, and those it holds no value for because the outcome of
+ * their last set is unknown (`previousConfig` still has what to restore).
+ */
+function managedSections(props: CallbackConfigOutputs): Sections {
+  return {
     functionConfig: props.functionConfig ?? props.previousConfig?.functionConfig,
     containerConfig: props.containerConfig ?? props.previousConfig?.containerConfig,
   };
-  const current = await getSections(context, props.authorizerAppId, managed);
+}
+
+/** Refresh: the managed sections as the account holds them now; differences are drift, fixed by the next up. */
+async function readConfig(context: Context, id: string, props: CallbackConfigOutputs): Promise<ReadResult<CallbackConfigOutputs>> {
+  const current = await getSections(context, props.authorizerAppId, managedSections(props));
   return { id, props: { ...props, ...current } };
 }
 
@@ -360,13 +365,14 @@ async function updateConfig(
  */
 async function deleteConfig(context: Context, id: string, props: CallbackConfigOutputs): Promise<void> {
   if (context.claims.has(id)) return;
+  const managed = managedSections(props);
   const disabled = (section: { enable: boolean } | undefined) => section && { ...section, enable: false };
   const target = {
     retain: undefined,
-    disable: { functionConfig: disabled(props.functionConfig), containerConfig: disabled(props.containerConfig) },
+    disable: { functionConfig: disabled(managed.functionConfig), containerConfig: disabled(managed.containerConfig) },
     restore: {
-      functionConfig: props.functionConfig && props.previousConfig?.functionConfig,
-      containerConfig: props.containerConfig && props.previousConfig?.containerConfig,
+      functionConfig: managed.functionConfig && props.previousConfig?.functionConfig,
+      containerConfig: managed.containerConfig && props.previousConfig?.containerConfig,
     },
   }[props.deleteBehavior ?? "retain"];
   if (target) await setSections(context, props.authorizerAppId, target as Sections);

@@ -46,6 +46,22 @@ describe("answers: a success answer that does not fit the endpoint's shape is an
     assert.equal(suite.env.emulator.callCounts().set, 0);
   });
 
+  it('{"errcode":0,"option_value":"7"}: a value WeChat does not document for the option is not data either', async () => {
+    suite.env.emulator.injectFault({ path: GET_OPTION, body: { errcode: 0, errmsg: "ok", option_value: "7" } });
+    const error = await failure((await suite.provider("AuthorizerOption")).create(option));
+    assert.match(error.message, /get_authorizer_option .*\(option_value: expected one of 0, 1, 2 for location_report, got "7"\)/);
+    assert.equal(error.id, undefined);
+    assert.equal(suite.env.emulator.callCounts().set, 0);
+  });
+
+  it("text_mode 3 from getcallbackconfig: restore would write back a mode WeChat does not document", async () => {
+    const stored = { enable: true, qbase_env: "real-env", qbase_container_path: "/real", text_mode: 3 };
+    suite.env.emulator.injectFault({ path: GET_PUSH, body: { errcode: 0, errmsg: "ok", data: { container_config: stored } } });
+    const error = await failure((await suite.provider("CallbackConfig")).create(push));
+    assert.match(error.message, /getcallbackconfig .*\(data\.container_config\.text_mode: /);
+    assert.equal(suite.env.emulator.callCounts().set, 0);
+  });
+
   it('{"errcode":0,"data":{}} from getcallbackconfig: no empty previousConfig that restore would write over the account', async () => {
     suite.env.emulator.setCallbackConfig(appId, {
       container_config: { enable: true, qbase_env: "real-env", qbase_container_path: "/real", text_mode: 2 },
@@ -142,5 +158,25 @@ describe("answers: a set whose answer was lost", () => {
     assert.equal(error.properties?.containerConfig, undefined, "no section is claimed");
     assert.deepEqual(error.properties?.previousConfig, outs.previousConfig, "what to restore survives");
     assert.equal(suite.env.emulator.callbackConfig(appId).container_config.qbase_container_path, "/moved");
+  });
+
+  it("destroy still restores a section whose last set was lost (state holds no value for it)", async () => {
+    suite.env.emulator.setCallbackConfig(appId, {
+      container_config: { enable: true, qbase_env: "real-env", qbase_container_path: "/real", text_mode: 2 },
+    });
+    const { outs } = await (await suite.provider("CallbackConfig")).create(push);
+    const moved = { ...push, containerConfig: { ...container, qbaseContainerPath: "/moved" } };
+    suite.env.emulator.injectFault({ path: SET_PUSH, drop: true, afterApply: true, times: 1 });
+    suite.env.emulator.injectFault({ path: GET_PUSH, drop: true, times: 1 });
+    const error = await failure((await suite.provider("CallbackConfig")).update(`${appId}/callback-config`, outs, moved));
+    assert.equal(error.properties?.containerConfig, undefined);
+
+    await (await suite.provider("CallbackConfig")).delete(`${appId}/callback-config`, error.properties);
+    assert.deepEqual(suite.env.emulator.callbackConfig(appId).container_config, {
+      enable: true,
+      qbase_env: "real-env",
+      qbase_container_path: "/real",
+      text_mode: 2,
+    });
   });
 });
