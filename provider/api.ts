@@ -44,7 +44,8 @@ export const ContainerSection = z.looseObject({
   enable: z.boolean(),
   qbase_env: z.string(),
   qbase_container_path: z.string(),
-  text_mode: z.number().int(),
+  /** 1 JSON, 2 XML: the only values WeChat documents. */
+  text_mode: z.union([z.literal(1), z.literal(2)]),
 });
 
 /** The message-push configuration as the API has it (snake_case sections, camelCase callbacks). */

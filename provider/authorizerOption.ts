@@ -9,6 +9,7 @@ import { z } from "zod";
 import { API } from "./api";
 import { mayHaveApplied } from "./client";
 import { Context, dynamicProvider } from "./context";
+import { WeChatAnswerError } from "./errors";
 import {
   CheckResult,
   CreateResult,
@@ -66,9 +67,15 @@ const inputsMatch: Same<Omit<z.input<typeof AuthorizerOptionInputs>, "previousVa
 const outputsMatch: Same<AuthorizerOptionOutputs, PublicOutputs> = true;
 void [inputsMatch, outputsMatch];
 
-/** Reads an option's current value (`get_authorizer_option`). */
+/** Reads an option's current value (`get_authorizer_option`): one of the values WeChat documents for the option. */
 async function getOption(context: Context, appId: string, optionName: OptionName): Promise<string> {
   const answer = await context.call(appId, API.getAuthorizerOption, { option_name: optionName });
+  const allowed: readonly string[] = OPTION_VALUES[optionName];
+  if (!allowed.includes(answer.option_value)) {
+    // Kept, it would become previousValue, and `restore` would send it back to the account.
+    const problem = `option_value: expected one of ${allowed.join(", ")} for ${optionName}, got ${JSON.stringify(answer.option_value)}`;
+    throw new WeChatAnswerError({ api: API.getAuthorizerOption.name, appId }, problem);
+  }
   return answer.option_value;
 }
 
