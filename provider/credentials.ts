@@ -230,7 +230,9 @@ const MAX_OUTPUT_BYTES = 64 * 1024;
  * read as shell syntax. Its output is a token: never printed, never stored, and not quoted in any error.
  */
 export function runTokenCommand(command: string, appId: string, config: Pick<ProviderConfig, "requestTimeoutMs">): Promise<Token> {
-  const name = `wechat:tokenCommand (${command.trim().split(/\s+/)[0]} …)`;
+  // The program's name, to say which command failed; an assignment (`TOKEN=… ./get`) may hold a secret, so not that.
+  const program = command.trim().split(/\s+/)[0];
+  const name = program.includes("=") ? "wechat:tokenCommand" : `wechat:tokenCommand (${program} …)`;
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (outcome: () => void) => {
@@ -243,20 +245,29 @@ export function runTokenCommand(command: string, appId: string, config: Pick<Pro
       settle(() =>
         reject(new WeChatTokenCommandError(`${name} ${why} for authorizer ${appId}. Its output is not shown: it may hold a token.`)),
       );
+    // Its own process group, so that stopping it stops what the shell started too (`cd x && ./get-token`).
     const child = spawn(command, {
       shell: true,
+      detached: true,
       stdio: ["ignore", "pipe", "ignore"],
       env: { ...process.env, WECHAT_TOKEN_KIND: "authorizer", WECHAT_TOKEN_APP_ID: appId },
     });
+    const stop = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already ended
+      }
+    };
     let output = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       if (output.length <= MAX_OUTPUT_BYTES) return;
-      child.kill("SIGKILL");
+      stop();
       fail(`printed more than ${MAX_OUTPUT_BYTES / 1024} KB`);
     });
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      stop();
       fail(`did not finish within ${config.requestTimeoutMs} ms (wechat:requestTimeoutMs)`);
     }, config.requestTimeoutMs);
     child.once("error", (error) => fail(`could not be started (${(error as NodeJS.ErrnoException).code ?? "error"})`));
