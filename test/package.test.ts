@@ -455,11 +455,13 @@ describe("the package as users install it", function () {
   });
 
   it("serializes in a monorepo whose one @pulumi/pulumi is in a parent directory's node_modules", async function () {
-    // Pulumi's serializer resolves packages from its own location, the parent's node_modules, where pulumi-wechat is not.
+    // Pulumi's serializer resolves packages from its own location, the parent's node_modules, where pulumi-wechat is
+    // not. The root shares the tools too (TypeScript, which Pulumi's runner loads from the program's directory up).
     const monorepo = path.join(work, "monorepo");
     fs.mkdirSync(monorepo);
     fs.writeFileSync(path.join(monorepo, "package.json"), JSON.stringify({ name: "monorepo", private: true }));
-    await mustRun(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", `@pulumi/pulumi@${PULUMI_VERSION}`], monorepo);
+    const shared = [`@pulumi/pulumi@${PULUMI_VERSION}`, `typescript@${TYPESCRIPT_VERSION}`, `@types/node@${TYPES_NODE_VERSION}`];
+    await mustRun(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", ...shared], monorepo);
     const app = path.join(monorepo, "app");
     writeProject(app, {});
     await mustRun(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--legacy-peer-deps", tarball], app);
