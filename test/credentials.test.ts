@@ -514,4 +514,31 @@ describe("credentials: a token command that fails", () => {
       assert.equal(env.emulator.callCounts().total, 0);
     });
   }
+
+  it("that times out is stopped with everything its shell started", async () => {
+    const pidFile = path.join(scratch.path, "grandchild.pid");
+    fs.writeFileSync(
+      path.join(scratch.path, "slow.js"),
+      `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60000)`,
+    );
+    // `cd … && node …`: the shell forks node instead of becoming it, so node is the shell's child.
+    const command = `cd ${JSON.stringify(scratch.path)} && node slow.js`;
+    const provider = await hostedProvider("AuthorizerOption", { ...commandConfig(command), "wechat:requestTimeoutMs": "1000" });
+    await assert.rejects(provider.create(option(demo.appId)), /did not finish within 1000 ms/);
+    const pid = Number(fs.readFileSync(pidFile, "utf8"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Gone, or a zombie (dead, waiting for PID 1 to reap it: this machine's init reaps lazily).
+    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    assert.ok(stat === "" || /^\d+ \(.*\) Z /.test(stat), `the command's node process was stopped: ${stat}`);
+  });
+
+  it("whose first word is an assignment is not named by it (it may hold a secret)", async () => {
+    const provider = await hostedProvider("AuthorizerOption", commandConfig("TOKEN_SERVICE_KEY=s3cr3t-value false"));
+    const error: Error = await provider.create(option(demo.appId)).then(
+      () => assert.fail("create should fail"),
+      (e: Error) => e,
+    );
+    assert.match(error.message, /^wechat:tokenCommand exited with status 1 for authorizer wx0000000000000001/);
+    assert.doesNotMatch(error.message, /s3cr3t/);
+  });
 });
