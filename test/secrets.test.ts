@@ -271,6 +271,8 @@ for (const mode of [accountMode, platformMode]) {
           `${label}: the secret config is what the default provider's ${side} encrypt`,
         );
       }
+      // And the plain config is there in clear (the README's reason to set every credential with --secret).
+      assert.equal(provider.inputs["wechat:retryBaseDelayMs"], "1", `${label}: plain config is stored as it is`);
       const opened = readState(stateFile, { decrypt: true })!.resources.find((r) => r.urn.endsWith(DEFAULT_PROVIDER))!;
       for (const [key, value] of Object.entries(secrets))
         assert.equal((opened.inputs[key] as { value: unknown }).value, value, `${label}: ${key}`);
