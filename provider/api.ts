@@ -3,7 +3,8 @@
  * token it takes, the body it is sent and the answer it must give. An answer is data only once its schema accepted
  * it (see client.ts): a success that does not fit is an error naming the API, never a value in state.
  *
- * Shapes as /work/shared/wechat-api.md documents them; extra fields WeChat may add are allowed and ignored.
+ * Shapes as WeChat documents them (the Open Platform page of each endpoint); extra fields WeChat may add are allowed
+ * and ignored.
  */
 import { z } from "zod";
 

@@ -1,5 +1,5 @@
 /**
- * What the emulated WeChat API does (see /work/shared/wechat-api.md): its accounts, platforms and tokens, and what
+ * What the emulated WeChat API does (as WeChat documents it): its accounts, platforms and tokens, and what
  * each endpoint answers. Injected faults are in faults.ts; the HTTP server and the request log in server.ts.
  *
  * Where the emulator fakes an errcode: ERRMSG below is every errcode it answers, with its errmsg, and wechatError()
