@@ -20,9 +20,18 @@ import * as pulumi from "@pulumi/pulumi";
 /** The methods Pulumi's dynamic-provider host calls. */
 export const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
 
-/** The serializer's own mapping from a path under node_modules to the name it writes in `require(...)`. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/pulumi, untyped
-const closurePackage = require("@pulumi/pulumi/runtime/closure/package") as { getModuleFromPath(path: string): string };
+/**
+ * The serializer's own mapping from a path under node_modules to the name it writes in `require(...)`: an internal
+ * module of @pulumi/pulumi, so a release that moves it leaves every resource with the stub, which works anywhere.
+ */
+const closurePackage = ((): { getModuleFromPath(path: string): string } | undefined => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal and untyped
+    return require("@pulumi/pulumi/runtime/closure/package");
+  } catch {
+    return undefined;
+  }
+})();
 
 /**
  * The provider to hand to `pulumi.dynamic.Resource`.
@@ -46,7 +55,7 @@ export function providerFor(
 function serializedName(moduleFile: string): string | undefined {
   const parts = path.relative(process.cwd(), moduleFile).split(path.sep);
   const nodeModules = parts.indexOf("node_modules");
-  if (nodeModules < 0) return undefined;
+  if (nodeModules < 0 || !closurePackage) return undefined;
   try {
     return closurePackage.getModuleFromPath(parts.slice(nodeModules + 1).join("/"));
   } catch {
