@@ -62,6 +62,15 @@ const RETRYABLE_NETWORK_CODES = new Set([
 const QUOTA_BACKOFF_FACTOR = 4;
 const MAX_BACKOFF_MS = 30000;
 
+/**
+ * The wait before retry number `attempt`: exponential from `baseMs` (times 4 for the minute quota), capped at 30 s,
+ * and drawn between half and all of that so that a fleet's retries do not arrive together.
+ */
+export function backoffMs(attempt: number, baseMs: number, quota: boolean, random = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * (quota ? QUOTA_BACKOFF_FACTOR : 1) * 2 ** (attempt - 1));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
 /** A first-in, first-out limit on tasks in flight. */
 export class ConcurrencyLimit {
   private active = 0;
@@ -136,7 +145,7 @@ export class WeChatClient {
       if ("answer" in outcome) return outcome.answer;
       const { failure } = outcome;
       if (!isRetryable(failure) || attempt >= this.options.maxAttempts) throw errorOf(context, failure, attempt, Date.now() - started);
-      await sleep(this.backoff(attempt, failure.type === "api" && failure.errcode === 45011 ? QUOTA_BACKOFF_FACTOR : 1));
+      await sleep(backoffMs(attempt, this.options.retryBaseDelayMs, failure.type === "api" && failure.errcode === 45011));
     }
   }
 
@@ -150,11 +159,6 @@ export class WeChatClient {
   }
 
   /** Exponential backoff with full jitter: base × 2^(attempt-1), scaled by the failure's factor, capped. */
-  private backoff(attempt: number, factor: number): number {
-    const ceiling = Math.min(MAX_BACKOFF_MS, this.options.retryBaseDelayMs * factor * 2 ** (attempt - 1));
-    return ceiling / 2 + Math.random() * (ceiling / 2);
-  }
-
   private async attempt<Answer>(endpoint: Endpoint<unknown, Answer>, url: string, body: string): Promise<Outcome<Answer>> {
     let response: { statusCode: number; body: string };
     try {

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
+import { backoffMs } from "../provider/client";
 import { ERRCODES } from "../provider/errors";
 import { DEMO_CREDENTIALS, useEmulator } from "./support/emulator";
 import { hostedProvider } from "./support/providerHost";
@@ -70,6 +71,7 @@ describe("errors: retries", () => {
     { errcode: -1000 },
     { errcode: 45011 },
     { httpStatus: 502 },
+    { httpStatus: 429 },
     { drop: true },
     { body: "<html>busy</html>" },
   ]) {
@@ -80,6 +82,21 @@ describe("errors: retries", () => {
       assert.equal(suite.env.emulator.filter({ path: getPath }).length, 3);
     });
   }
+
+  it("waits between half and all of an exponential backoff, capped at 30 s, four times longer for the minute quota", () => {
+    const [low, high] = [() => 0, () => 1];
+    assert.deepEqual(
+      [1, 2, 3].map((attempt) => [backoffMs(attempt, 200, false, low), backoffMs(attempt, 200, false, high)]),
+      [
+        [100, 200],
+        [200, 400],
+        [400, 800],
+      ],
+    );
+    assert.equal(backoffMs(1, 200, true, high), 800);
+    assert.equal(backoffMs(30, 200, false, high), 30000);
+    assert.equal(backoffMs(30, 200, true, low), 15000);
+  });
 
   it("gives up after wechat:maxAttempts and says how many attempts were made", async () => {
     suite.env.emulator.injectFault({ path: getPath, errcode: -1 });
