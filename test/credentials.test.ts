@@ -204,6 +204,34 @@ describe("credentials: a refused token", () => {
   });
 });
 
+describe("credentials: a refused token, on a platform", () => {
+  const env = useCredentials();
+  let account: { appId: string; refreshToken: string };
+  let provider: HostedProvider;
+  beforeEach(async () => {
+    [account] = env.emulator.addFleet(demo.componentAppId, 1);
+    provider = await hostedProvider("AuthorizerOption", env.platformConfig({ [account.appId]: account.refreshToken }));
+    await provider.create(option(account.appId, "location_report"));
+    env.emulator.clearRequests();
+  });
+
+  it("asks api_authorizer_token again once when the authorizer token is revoked (40001)", async () => {
+    env.emulator.revokeTokens(account.appId);
+    await provider.create(option(account.appId, "voice_recognize"));
+    assert.equal(env.tokenRequests("/cgi-bin/component/api_authorizer_token"), 1);
+    assert.equal(env.tokenRequests("/cgi-bin/component/api_component_token"), 0, "the component token was still good");
+    assert.equal(env.emulator.options(account.appId).voice_recognize, "1");
+  });
+
+  it("asks api_component_token again once when the component token has expired (42001), then the authorizer token", async () => {
+    env.emulator.expireTokens(demo.componentAppId);
+    env.emulator.revokeTokens(account.appId);
+    await provider.create(option(account.appId, "voice_recognize"));
+    assert.equal(env.tokenRequests("/cgi-bin/component/api_component_token"), 1);
+    assert.equal(env.emulator.options(account.appId).voice_recognize, "1");
+  });
+});
+
 describe("credentials: choosing a mode", () => {
   const env = useCredentials();
   it("is an error naming every way to set credentials when none is set", async () => {
