@@ -56,6 +56,15 @@ describe("AuthorizerOption: create takes the option over", () => {
     );
   });
 
+  it("after a run killed before Pulumi recorded its create, takes the option over again with the declared value as previousValue", async () => {
+    suite.env.emulator.setOption(appId, "location_report", "2");
+    await suite.up({ authorizerAppId: appId, optionName: "location_report", optionValue: 1 }); // applied, never recorded
+    suite.env.emulator.clearRequests();
+    const { outs } = await suite.up({ authorizerAppId: appId, optionName: "location_report", optionValue: 1 });
+    assert.equal(outs.previousValue, "1", "restore cannot go further back than the killed run");
+    assert.equal(suite.env.emulator.filter({ kind: "set" }).length, 0);
+  });
+
   it("sends no set when the account already holds the declared value", async () => {
     suite.env.emulator.setOption(appId, "customer_service", "1");
     const { outs } = await suite.up({ authorizerAppId: appId, optionName: "customer_service", optionValue: "1" });
