@@ -44,7 +44,7 @@ type RawSettings = Partial<Record<SettingName, string>>;
 export const APP_ID_PATTERN = /^wx[0-9a-f]{16}$/;
 
 /** Defaults for the retry and limit knobs; the README's "Retries and limits" section documents the same values. */
-export const DEFAULT_TUNING = {
+const DEFAULT_TUNING = {
   maxConcurrency: 16,
   maxAttempts: 5,
   retryBaseDelayMs: 1000,
@@ -89,7 +89,7 @@ const PLATFORM_KEYS = [
 ] as const;
 
 /** The four ways to get a token. The README's credentials table lists the same modes and keys. */
-export const MODES: readonly CredentialMode[] = [
+const MODES: readonly CredentialMode[] = [
   {
     mode: "accessToken",
     what: "a ready authorizer access token your own token service issued, for the one account wechat:appId",
@@ -156,7 +156,7 @@ function describeRequired(mode: CredentialMode): string {
 }
 
 /** What to set, from the table: every mode with its keys. */
-export const HOW_TO_SET =
+const HOW_TO_SET =
   `Set one of: ${MODES.map((mode) => `${describeRequired(mode)} (${mode.what})`).join("; ")}. ` +
   "Use `pulumi config set --secret` for secrets, or the WECHAT_* environment variables for a stack that sets no credential.";
 
@@ -262,10 +262,10 @@ function refreshTokens(text: string): Record<string, string> {
 }
 
 /** Where the real API lives. */
-export const DEFAULT_API_BASE_URL = "https://api.weixin.qq.com";
+const DEFAULT_API_BASE_URL = "https://api.weixin.qq.com";
 
 /** Loopback means an IP literal in 127.0.0.0/8, `::1`, or `localhost`: nothing a DNS name can impersonate. */
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   if (host === "localhost" || host === "::1") return true;
   return isIP(host) === 4 && host.split(".")[0] === "127";

@@ -229,7 +229,7 @@ const MAX_OUTPUT_BYTES = 64 * 1024;
  * (WECHAT_TOKEN_KIND=authorizer, WECHAT_TOKEN_APP_ID=<appid>), never through its command line, so no appid can be
  * read as shell syntax. Its output is a token: never printed, never stored, and not quoted in any error.
  */
-export function runTokenCommand(command: string, appId: string, config: Pick<ProviderConfig, "requestTimeoutMs">): Promise<Token> {
+function runTokenCommand(command: string, appId: string, config: Pick<ProviderConfig, "requestTimeoutMs">): Promise<Token> {
   // The program's name, to say which command failed; an assignment (`TOKEN=… ./get`) may hold a secret, so not that.
   const program = command.trim().split(/\s+/)[0];
   const name = program.includes("=") ? "wechat:tokenCommand" : `wechat:tokenCommand (${program} …)`;

@@ -255,7 +255,7 @@ function tried(attempts: number, elapsedMs: number): string {
  * WeChat's errmsg, safe to print: control characters and terminal escape sequences removed (an errmsg must not be
  * able to move the cursor or forge a line of `pulumi up` output), and at most 200 characters.
  */
-export function printable(text: string): string {
+function printable(text: string): string {
   const clean = text
     // eslint-disable-next-line no-control-regex -- these are exactly what is removed
     .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]/g, "")

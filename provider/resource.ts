@@ -9,7 +9,7 @@ import { z } from "zod";
 import { APP_ID_PATTERN, Credentials } from "./config";
 
 /** The property Pulumi uses to carry the serialized provider inside every resource's inputs and state. */
-export const PROVIDER_KEY = "__provider";
+const PROVIDER_KEY = "__provider";
 
 /** The value Pulumi sends for an input that is not known yet (an output of another resource, during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -78,7 +78,7 @@ export const authorizerAppId = z
   .regex(APP_ID_PATTERN, "must be an appid: wx followed by 16 lowercase hex characters, e.g. wx1234567890abcdef");
 
 /** `a.b[1].c`, as Pulumi prints property paths. */
-export function propertyPath(path: readonly PropertyKey[]): string {
+function propertyPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
     (text, part) => (typeof part === "number" ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
     "",
@@ -95,7 +95,7 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** True when the value, or anything inside it, is not known yet. */
-export function containsUnknown(value: unknown): boolean {
+function containsUnknown(value: unknown): boolean {
   if (value === UNKNOWN) return true;
   if (Array.isArray(value)) return value.some(containsUnknown);
   if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
