@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { z } from "zod";
 import { API } from "./api";
-import { WeChatClient } from "./client";
+import { ConcurrencyLimit, WeChatClient } from "./client";
 import { Credentials, ProviderConfig, SETTINGS } from "./config";
 import { WeChatApiError, WeChatConfigError, WeChatTokenCommandError, registerSecret } from "./errors";
 
@@ -38,10 +38,15 @@ const PROCESS_TOKENS = new Map<string, CacheEntry>();
 type Fetch = () => Promise<Token>;
 
 export class TokenSource {
+  /** Token commands running at once: no more than requests in flight (wechat:maxConcurrency), whatever the fleet. */
+  private readonly commands: ConcurrencyLimit;
+
   constructor(
     private readonly config: ProviderConfig,
     private readonly client: WeChatClient,
-  ) {}
+  ) {
+    this.commands = new ConcurrencyLimit(config.maxConcurrency);
+  }
 
   /**
    * Calls `use` with a token for `appId`. When WeChat refuses the token (40001, 42001) the currently valid one is
@@ -93,7 +98,7 @@ export class TokenSource {
         );
       case "tokenCommand":
         return this.cached(this.provenance(appId, credentials.command), refused, () =>
-          runTokenCommand(credentials.command, appId, this.config),
+          this.commands.run(() => runTokenCommand(credentials.command, appId, this.config)),
         );
     }
   }

@@ -450,8 +450,11 @@ describe("credentials: a token command (wechat:tokenCommand)", () => {
   const env = useCredentials();
   const scratch = useScratchDir();
 
-  /** A token service of the user's: prints the token of WECHAT_TOKEN_APP_ID from tokens.json, logs each call. */
-  function tokenService(tokens: Record<string, string>): string {
+  /**
+   * A token service of the user's: prints the token of WECHAT_TOKEN_APP_ID from tokens.json, logs each call, and
+   * takes `holdMs` to answer, logging "+" when it starts and "-" when it ends (in running.log).
+   */
+  function tokenService(tokens: Record<string, string>, holdMs = 0): string {
     fs.writeFileSync(path.join(scratch.path, "tokens.json"), JSON.stringify(tokens));
     fs.writeFileSync(
       path.join(scratch.path, "token.js"),
@@ -459,7 +462,11 @@ describe("credentials: a token command (wechat:tokenCommand)", () => {
         'const fs = require("fs"), path = require("path");',
         'fs.appendFileSync(path.join(__dirname, "calls.log"), `${process.env.WECHAT_TOKEN_KIND} ${process.env.WECHAT_TOKEN_APP_ID}\\n`);',
         'const tokens = JSON.parse(fs.readFileSync(path.join(__dirname, "tokens.json"), "utf8"));',
-        "process.stdout.write(JSON.stringify({ access_token: tokens[process.env.WECHAT_TOKEN_APP_ID], expires_in: 7200 }));",
+        'fs.appendFileSync(path.join(__dirname, "running.log"), "+\\n");',
+        `setTimeout(() => {`,
+        '  fs.appendFileSync(path.join(__dirname, "running.log"), "-\\n");',
+        "  process.stdout.write(JSON.stringify({ access_token: tokens[process.env.WECHAT_TOKEN_APP_ID], expires_in: 7200 }));",
+        `}, ${holdMs});`,
       ].join("\n"),
     );
     return `node ${JSON.stringify(path.join(scratch.path, "token.js"))}`;
@@ -485,6 +492,22 @@ describe("credentials: a token command (wechat:tokenCommand)", () => {
       new Set([tokens[b.appId]]),
     );
     assert.equal(env.emulator.options(b.appId).voice_recognize, "1");
+  });
+
+  it("runs at most wechat:maxConcurrency at once, however many accounts wait for a token", async () => {
+    const fleet = env.emulator.addFleet(demo.componentAppId, 6);
+    const tokens = Object.fromEntries(fleet.map((account) => [account.appId, env.emulator.issueAccessToken(account.appId)]));
+    const config = { ...commandConfig(tokenService(tokens, 400)), "wechat:maxConcurrency": "2" };
+    const provider = await hostedProvider("AuthorizerOption", config);
+    await Promise.all(fleet.map((account) => provider.create(option(account.appId))));
+    let running = 0;
+    let most = 0;
+    for (const line of fs.readFileSync(path.join(scratch.path, "running.log"), "utf8").trim().split("\n")) {
+      running += line === "+" ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    assert.equal(calls().length, 6);
+    assert.equal(most, 2);
   });
 
   it("is run once more when WeChat refuses its token, then the refusal is final", async () => {
