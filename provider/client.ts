@@ -158,7 +158,6 @@ export class WeChatClient {
     return url.toString();
   }
 
-  /** Exponential backoff with full jitter: base × 2^(attempt-1), scaled by the failure's factor, capped. */
   private async attempt<Answer>(endpoint: Endpoint<unknown, Answer>, url: string, body: string): Promise<Outcome<Answer>> {
     let response: { statusCode: number; body: string };
     try {
