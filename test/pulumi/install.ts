@@ -39,8 +39,8 @@ export function installedCli(): string | undefined {
 
 const say = (line: string) => process.stderr.write(`pulumi:install: ${line}\n`);
 
-/** Runs a command, printing a line of progress every 15 s; `onLine` sees each line of its stderr. */
-function runWithProgress(command: string, args: string[], env: NodeJS.ProcessEnv, what: string, onLine: (line: string) => void) {
+/** Runs a command, printing a line of progress every 15 s; a failure quotes the last lines of its stderr. */
+function runWithProgress(command: string, args: string[], env: NodeJS.ProcessEnv, what: string) {
   return new Promise<void>((resolve, reject) => {
     const started = Date.now();
     const child = spawn(command, args, { cwd: MODULE_DIR, env, stdio: ["ignore", "inherit", "pipe"] });
@@ -49,11 +49,8 @@ function runWithProgress(command: string, args: string[], env: NodeJS.ProcessEnv
     child.stderr!.on("data", (chunk: Buffer) => {
       const lines = (pending + chunk.toString()).split("\n");
       pending = lines.pop() ?? "";
-      for (const line of lines) {
-        onLine(line);
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-      }
+      tail.push(...lines);
+      tail.splice(0, tail.length - 20);
     });
     const ticker = setInterval(() => say(`${what} (${Math.round((Date.now() - started) / 1000)} s)`), 15000);
     child.once("error", (error) => {
@@ -92,15 +89,11 @@ async function buildCli(dir: string): Promise<void> {
   checkPinnedVersion();
   const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: `${process.env.GOFLAGS ?? ""} -mod=readonly`.trim() };
   say("downloading Go modules (a few hundred MB the first time)");
-  await runWithProgress("go", ["mod", "download"], env, "still downloading", () => undefined);
-  let compiled = 0;
+  await runWithProgress("go", ["mod", "download"], env, "still downloading");
   say(`building ${CLI_PACKAGE}@v${PULUMI_VERSION} (several minutes on 2 cores the first time)`);
   const partial = path.join(dir, `pulumi.partial-${process.pid}`);
   const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}`;
-  await runWithProgress("go", ["build", "-v", "-o", partial, "-ldflags", ldflags, CLI_PACKAGE], env, "still building", (line) => {
-    if (line && !line.startsWith("#")) compiled++;
-    if (compiled > 0 && compiled % 250 === 0) say(`compiled ${compiled} packages`);
-  });
+  await runWithProgress("go", ["build", "-o", partial, "-ldflags", ldflags, CLI_PACKAGE], env, "still building");
   const version = spawnSync(partial, ["version"], { encoding: "utf8" }).stdout.trim();
   if (version !== `v${PULUMI_VERSION}`) throw new Error(`the built CLI says it is ${JSON.stringify(version)}, not v${PULUMI_VERSION}`);
   fs.renameSync(partial, path.join(dir, "pulumi"));
@@ -127,7 +120,7 @@ function installPlugins(dir: string): void {
 }
 
 /** Builds the CLI unless it is there already, refreshes its plugins, and answers the `pulumi` executable. */
-export async function installCli(): Promise<string> {
+async function installCli(): Promise<string> {
   const dir = cliDirectory();
   fs.mkdirSync(dir, { recursive: true });
   if (fs.existsSync(path.join(dir, "pulumi"))) say(`Pulumi CLI v${PULUMI_VERSION} already built in ${dir}`);

@@ -46,9 +46,6 @@ function unary<Req, Res>(answer: (request: Req) => Promise<Res> | Res): Unary<Re
   };
 }
 
-const unimplemented: Unary<unknown, never> = (_call, callback) =>
-  callback(Object.assign(new Error("not implemented by this language host"), { code: grpc.status.UNIMPLEMENTED }));
-
 /** The runtime options of Pulumi.yaml (`runtime.options`), e.g. `typescript: false`. */
 function runtimeOptions(info: import("@pulumi/pulumi/proto/language_pb").ProgramInfo | undefined): Record<string, unknown> {
   return (info?.getOptions()?.toJavaScript() ?? {}) as Record<string, unknown>;
@@ -107,15 +104,7 @@ function main(engineAddress: string | undefined): void {
     about: unary(() => new language.AboutResponse().setExecutable(process.execPath).setVersion(process.version)),
     getProgramDependencies: unary(() => new language.GetProgramDependenciesResponse()),
     cancel: unary(() => new Empty()),
-    installDependencies: unimplemented,
-    runtimeOptionsPrompts: unimplemented,
-    template: unimplemented,
-    runPlugin: unimplemented,
-    generateProgram: unimplemented,
-    generateProject: unimplemented,
-    generatePackage: unimplemented,
-    pack: unimplemented,
-    link: unimplemented,
+    // grpc-js answers UNIMPLEMENTED for the methods left out (installDependencies, template, pack, ...).
   });
   server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => {
     if (error) {

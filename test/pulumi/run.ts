@@ -232,7 +232,7 @@ interface StepMetadata {
   old?: StepState;
   new?: StepState;
 }
-export interface EngineEvent {
+interface EngineEvent {
   resourcePreEvent?: { metadata: StepMetadata; planning?: boolean };
   resOutputsEvent?: { metadata: StepMetadata; planning?: boolean };
   resOpFailedEvent?: { metadata: StepMetadata };
@@ -267,7 +267,7 @@ function countedOp(meta: StepMetadata, command: EngineOptions["command"]): keyof
 }
 
 /** Counts the steps of custom resources (stack and providers are bookkeeping), as the harness counts them. */
-export function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"]) {
+function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"]) {
   const changes: Changes = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
   const steps: Summary["steps"] = [];
   const failed: Failure[] = [];

@@ -53,15 +53,6 @@ export function writeAccountsFile(file: string, accounts: readonly AccountEntry[
   fs.writeFileSync(file, JSON.stringify(accounts, null, 1));
 }
 
-/** The three options as the program declares them, in the API's string form. */
-export function declaredOptions(entry: FleetEntry): Record<OptionName, string> {
-  return {
-    location_report: String(entry.locationReport),
-    voice_recognize: String(entry.voiceRecognize),
-    customer_service: String(entry.customerService),
-  };
-}
-
 /** What the emulator holds for an account, in the shape `mismatches` compares. */
 export interface AccountSnapshot {
   options: Record<OptionName, string>;
@@ -77,7 +68,11 @@ export function snapshot(emulator: WeChatEmulator, appId: string): AccountSnapsh
 /** The declared settings of an account; the container section is never declared, so it must keep the default. */
 export function declared(entry: FleetEntry): AccountSnapshot {
   return {
-    options: declaredOptions(entry),
+    options: {
+      location_report: String(entry.locationReport),
+      voice_recognize: String(entry.voiceRecognize),
+      customer_service: String(entry.customerService),
+    },
     functionConfig: fleetPush(entry.cloudbaseEnv),
     containerConfig: defaultCallbackConfig().container_config,
   };

@@ -31,14 +31,15 @@ export interface HostedProvider extends Record<ProviderMethod, (...args: never[]
   delete(id: string, props: Record<string, unknown>): Promise<void>;
 }
 
-export const PROVIDERS = {
-  AuthorizerOption: authorizerOptionProvider,
-  CallbackConfig: callbackConfigProvider,
+/** Each resource's SDK provider object, and the provider module it requires by package name (the same file). */
+const PROVIDERS = {
+  AuthorizerOption: { provider: authorizerOptionProvider, file: require.resolve("../../provider/authorizerOption") },
+  CallbackConfig: { provider: callbackConfigProvider, file: require.resolve("../../provider/callbackConfig") },
 } as const;
 
 /** The `__provider` text Pulumi would store in state for the resource type. */
 export async function serializedProvider(resource: keyof typeof PROVIDERS): Promise<string> {
-  const provider = PROVIDERS[resource];
+  const { provider } = PROVIDERS[resource];
   const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
   return serialized.text;
 }
@@ -69,19 +70,13 @@ export function newHostProcess(): void {
   }
 }
 
-/** Where each resource's provider module is (the stubs `require` it by package name: the same file). */
-const PROVIDER_FILES = {
-  AuthorizerOption: require.resolve("../../provider/authorizerOption"),
-  CallbackConfig: require.resolve("../../provider/callbackConfig"),
-} as const;
-
 /**
  * A provider for the resource type, serialized, evaluated and configured like the host does it, for a new deployment:
  * its module is loaded afresh, so nothing is claimed yet (a host configures a module it loaded once per deployment,
  * and keeps what it configured when asked again). Cached tokens stay, unless `newHostProcess` forgot them.
  */
 export async function hostedProvider(resource: keyof typeof PROVIDERS, config: Record<string, string>): Promise<HostedProvider> {
-  delete require.cache[PROVIDER_FILES[resource]];
+  delete require.cache[PROVIDERS[resource].file];
   const provider = evaluateProvider(await serializedProvider(resource));
   await provider.configure({ config: stackConfig(config) });
   return provider;
