@@ -1,7 +1,7 @@
 /**
  * npm run --silent engine -- <preview|up|refresh|destroy> --cwd DIR --stack NAME [--backend DIR]
  *     [--config KEY=VALUE]... [--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose]
- *     [--continue-on-error] [--run-program] [--refresh] [--engine harness|pulumi]
+ *     [--continue-on-error] [--run-program] [--engine harness|pulumi]
  *
  * Runs the command through the real Pulumi CLI (when installed, or with --engine pulumi) or through the engine
  * harness, on a file backend. With --json the last line of stdout is the summary as one JSON object. Exit status 0
@@ -23,7 +23,7 @@ const COMMANDS: Command[] = ["preview", "up", "refresh", "destroy"];
 export const USAGE =
   "usage: engine <preview|up|refresh|destroy> --cwd DIR --stack NAME [--backend DIR] [--config KEY=VALUE]... " +
   "[--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose] [--continue-on-error] " +
-  "[--run-program] [--refresh] [--engine harness|pulumi]";
+  "[--run-program] [--engine harness|pulumi]";
 
 const pairs = (list: string[] | undefined, flag: string): Record<string, string> =>
   Object.fromEntries(
@@ -48,7 +48,6 @@ export function parseArgs(argv: string[]): CliOptions {
         verbose: flag("v"),
         "continue-on-error": flag(),
         "run-program": flag(),
-        refresh: flag(),
       },
     },
   });
@@ -71,7 +70,6 @@ export function parseArgs(argv: string[]): CliOptions {
     verbose: v.verbose === true,
     continueOnError: v["continue-on-error"] === true,
     runProgram: v["run-program"] === true,
-    refresh: v.refresh === true,
     engine: v.engine,
   };
 }

@@ -41,8 +41,6 @@ export interface EngineOptions {
   continueOnError?: boolean;
   /** `pulumi refresh|destroy --run-program`: configure providers from the program's stack config, not the state's. */
   runProgram?: boolean;
-  /** `pulumi up --refresh`. */
-  refresh?: boolean;
 }
 
 /** Where the engine's running commentary goes. */
@@ -217,7 +215,6 @@ function stateRegistrar(d: Deployment, counted: boolean): Registrar {
 
 /** preview, up: the program's resources, then the deletes of what it no longer has. */
 async function update(d: Deployment, program: ProgramRunner): Promise<void> {
-  if (d.opts.refresh) await refreshAll(d);
   const steps = new StepExecutor(d);
   const code = await program.run(steps.register);
   if (code !== 0 && d.failed.length === 0) d.fail(program.rootUrn || "program", `the program failed (exit code ${code})`, true);

@@ -39,7 +39,6 @@ export function cliArgs(opts: RunEngineOptions): string[] {
   if (opts.backendDir) args.push("--backend", opts.backendDir);
   if (opts.continueOnError) args.push("--continue-on-error");
   if (opts.runProgram) args.push("--run-program");
-  if (opts.refresh) args.push("--refresh");
   for (const [k, v] of Object.entries(opts.config ?? {})) args.push("--config", `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push("--secret", `${k}=${v}`);
   if (opts.parallel) args.push("--parallel", String(opts.parallel));
