@@ -4,7 +4,7 @@
  * A failed delete keeps its resource, and the resources it depends on, in the state.
  */
 import { Deployment } from "./engine";
-import { PROVIDER_TYPE, ResourceState } from "./state";
+import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { stripSecrets } from "./values";
 
 /** The URNs an entry depends on. */

@@ -14,7 +14,7 @@ import { ProgramRunner, Registrar } from "./program";
 import { Project, StackConfig, readProject, readStackConfig } from "./project";
 import { DynamicProviderHost } from "./provider";
 import { refreshAll } from "./refresh";
-import { Checkpoint, PROVIDER_TYPE, ROOT_STACK_TYPE, ResourceState } from "./state";
+import { Checkpoint, PROVIDER_TYPE, ROOT_STACK_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { StepExecutor, providerEntry } from "./steps";
 import { Json, PropertyMap, Redactor, displayValue, makeSecret } from "./values";
 

@@ -4,16 +4,16 @@
  * records the stack's outputs and prints the runtime's logs.
  */
 import { spawn } from "node:child_process";
+import { isDeepStrictEqual } from "node:util";
 import * as readline from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import * as engineproto from "@pulumi/pulumi/proto/engine_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
-import { checkpointFile, decryptState, readCheckpoint } from "../pulumi/checkpoint";
+import { ROOT_STACK_TYPE, checkpointFile, readState } from "../pulumi/checkpoint";
 import { Deployment, ORGANIZATION, backendDirOf, makeUrn, nameOf } from "./engine";
 import { MonitorHandler, RpcError } from "./monitor";
 import { WATCHDOG, fromStruct, resolvePulumiModule, toStruct } from "./provider";
-import { ROOT_STACK_TYPE } from "./state";
-import { PropertyMap, deepEqual, isSecret, stripSecrets } from "./values";
+import { PropertyMap, isSecret, stripSecrets } from "./values";
 
 const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
@@ -152,7 +152,7 @@ export class ProgramRunner implements MonitorHandler {
     this.d.redactor.addFrom(outputs);
     const entry = this.d.state.resources.find((r) => r.urn === urn && !r.custom);
     if (urn === this.rootUrn || entry?.type === ROOT_STACK_TYPE) this.d.stackOutputs = outputs;
-    if (entry && this.registered.has(urn) && !deepEqual(entry.outputs, outputs)) this.d.save(entry, { ...entry, outputs });
+    if (entry && this.registered.has(urn) && !isDeepStrictEqual(entry.outputs, outputs)) this.d.save(entry, { ...entry, outputs });
   }
 
   async registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse> {
@@ -186,9 +186,9 @@ export class ProgramRunner implements MonitorHandler {
     }
     const name = req.getId();
     const [stack, project = this.d.project.name] = name.split("/").reverse();
-    const stored = readCheckpoint(checkpointFile(backendDirOf(this.d.opts), project, stack));
+    const stored = readState(checkpointFile(backendDirOf(this.d.opts), project, stack), { decrypt: true });
     if (!stored) throw new RpcError(grpc.status.NOT_FOUND, `unknown stack "${name}"`);
-    const outputs = decryptState(stored).outputs;
+    const outputs = stored.outputs;
     this.d.redactor.addFrom(outputs);
     const props = { name, outputs, secretOutputNames: Object.keys(outputs).filter((k) => isSecret(outputs[k])) };
     const res = new resproto.ReadResourceResponse().setUrn(

@@ -3,11 +3,12 @@
  * only what the provider's Diff calls a change between the refreshed state and the inputs the program last gave: an
  * answer that differs in form only (callbacks in another order) is stored but shown as unchanged.
  */
+import { isDeepStrictEqual } from "node:util";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { Deployment } from "./engine";
 import { ProviderError } from "./provider";
-import { PROVIDER_TYPE, ResourceState } from "./state";
-import { annotateSecrets, clean, deepEqual, stripSecrets } from "./values";
+import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
+import { annotateSecrets, clean, stripSecrets } from "./values";
 
 const { DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
 
@@ -49,8 +50,8 @@ async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
   } catch (e) {
     return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
   }
-  if (!deepEqual(next, r)) d.save(r, next);
-  d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !deepEqual(next.inputs, r.inputs)) ? "update" : "same", r);
+  if (!isDeepStrictEqual(next, r)) d.save(r, next);
+  d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !isDeepStrictEqual(next.inputs, r.inputs)) ? "update" : "same", r);
 }
 
 /** Refreshes every custom resource but providers and those already deleted pending their replacement. */

@@ -5,6 +5,7 @@
  * --continue-on-error the program is answered FAIL instead, and what depends on the failed resource is skipped.
  */
 import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
@@ -14,8 +15,8 @@ import { RpcError } from "./monitor";
 import { applyIgnoreChanges, parsePropertyPath, pathContains } from "./paths";
 import { Answer, Registration } from "./program";
 import { DiffResult, ProviderError } from "./provider";
-import { PROVIDER_TYPE, ResourceState } from "./state";
-import { Json, annotateSecrets, clean, deepEqual, isObject, isSecret, stripSecrets } from "./values";
+import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
+import { Json, annotateSecrets, clean, isObject, isSecret, stripSecrets } from "./values";
 
 const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic";
 const { DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
@@ -39,7 +40,7 @@ export function providerEntry(d: Deployment): string {
   const old = d.state.resources.find((r) => r.urn === urn && !r.delete);
   const id = old?.id ?? randomUUID();
   const inputs = d.providerConfig;
-  if (!old || !deepEqual(old.inputs, inputs)) d.save(old, { urn, custom: true, id, type: PROVIDER_TYPE, inputs, outputs: inputs });
+  if (!old || !isDeepStrictEqual(old.inputs, inputs)) d.save(old, { urn, custom: true, id, type: PROVIDER_TYPE, inputs, outputs: inputs });
   return `${urn}::${id}`;
 }
 
@@ -147,7 +148,7 @@ export class StepExecutor {
       inputs: r.inputs,
       outputs: old?.outputs ?? {},
     });
-    if (!old || !deepEqual(entry, old)) this.d.save(old, entry);
+    if (!old || !isDeepStrictEqual(entry, old)) this.d.save(old, entry);
     return { id: "", outputs: r.inputs };
   }
 
@@ -206,7 +207,7 @@ export class StepExecutor {
     let changedKeys: string[] = [];
     if (changes === DIFF_UNKNOWN) {
       changedKeys = [...new Set([...Object.keys(old.inputs), ...Object.keys(next.inputs)])].filter(
-        (k) => !deepEqual(old.inputs[k], next.inputs[k]),
+        (k) => !isDeepStrictEqual(old.inputs[k], next.inputs[k]),
       );
       changes = changedKeys.length > 0 ? DIFF_SOME : DIFF_NONE;
     }
@@ -233,7 +234,7 @@ export class StepExecutor {
     const { op, next, old } = plan;
     if (op === "same") {
       const same = { ...next, id: old!.id, outputs: old!.outputs };
-      if (!deepEqual(same, old)) this.d.save(old, same);
+      if (!isDeepStrictEqual(same, old)) this.d.save(old, same);
       this.d.step("same", next);
       return { id: old!.id ?? "", outputs: old!.outputs };
     }
