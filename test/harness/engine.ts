@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 // The first-in first-out limit the provider uses too: one primitive of its kind in the repository.
 import { ConcurrencyLimit } from "../../provider/client";
-import { MonitorServer } from "./monitor";
+import { startMonitor } from "./monitor";
 import { deleteAll } from "./deletes";
 import { ProgramRunner, Registrar } from "./program";
 import { Project, StackConfig, readProject, readStackConfig } from "./project";
@@ -238,15 +238,15 @@ export async function runDeployment(opts: EngineOptions, out: Output): Promise<{
   const started = Date.now();
   const d = new Deployment(opts, out);
   const program = new ProgramRunner(d);
-  const monitor = new MonitorServer(program);
-  d.engineAddress = await monitor.start();
+  const monitor = await startMonitor(program);
+  d.engineAddress = monitor.address;
   const header = { preview: "Previewing update", up: "Updating", refresh: "Refreshing", destroy: "Destroying" }[opts.command];
   d.out.stdout(`${header} (${opts.stack}):`);
   try {
     await (opts.command === "preview" || opts.command === "up" ? update(d, program) : refreshOrDestroy(d, program));
   } finally {
     await d.stopHost();
-    await monitor.stop();
+    monitor.stop();
   }
   return { summary: d.summary(started, program.exitCode), redactor: d.redactor };
 }

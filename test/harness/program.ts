@@ -11,7 +11,7 @@ import * as engineproto from "@pulumi/pulumi/proto/engine_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { ROOT_STACK_TYPE, checkpointFile, readState } from "../pulumi/checkpoint";
 import { Deployment, ORGANIZATION, backendDirOf, makeUrn, nameOf } from "./engine";
-import { MonitorHandler, RpcError } from "./monitor";
+import { RpcError } from "./monitor";
 import { WATCHDOG, fromStruct, resolvePulumiModule, toStruct } from "./provider";
 import { PropertyMap, isSecret, stripSecrets } from "./values";
 
@@ -66,7 +66,7 @@ function registration(req: resproto.RegisterResourceRequest, stack: string, proj
   };
 }
 
-export class ProgramRunner implements MonitorHandler {
+export class ProgramRunner {
   rootUrn = "";
   exitCode: number | undefined;
   private registrar: Registrar | undefined;
@@ -124,19 +124,6 @@ export class ProgramRunner implements MonitorHandler {
     });
     clearInterval(watch);
     return this.exitCode;
-  }
-
-  supportsFeature(id: string): boolean {
-    // Only secrets: the SDK then sends resources as URN/ID, output values as plain values and aliases as URNs.
-    return id === "secrets";
-  }
-
-  setRootResource(urn: string): void {
-    this.rootUrn = urn;
-  }
-
-  getRootResource(): string {
-    return this.rootUrn;
   }
 
   log(severity: engineproto.LogSeverity, message: string, urn: string, ephemeral: boolean): void {

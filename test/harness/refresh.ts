@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { Deployment } from "./engine";
-import { ProviderError } from "./provider";
+import { ProviderError, ReadResult } from "./provider";
 import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { annotateSecrets, clean, stripSecrets } from "./values";
 
@@ -14,7 +14,7 @@ const { DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
 
 async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
   const host = await d.host();
-  let read: { id: string; properties: ResourceState["outputs"]; inputs?: ResourceState["inputs"] };
+  let read: ReadResult;
   let initErrors: string[] | undefined;
   try {
     read = await host.read(r.urn, r.id!, stripSecrets(r.outputs), stripSecrets(r.inputs));
