@@ -104,16 +104,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const write = (stream: NodeJS.WriteStream) => (line: string) => stream.write(line + "\n");
   const out = { stdout: write(process.stdout), stderr: write(process.stderr) };
-  let redactor = new Redactor();
-  const addSecrets = () => Object.values(opts.secrets ?? {}).forEach((v) => redactor.add(v));
-  addSecrets();
+  const redactor = new Redactor();
+  for (const secret of Object.values(opts.secrets ?? {})) redactor.add(secret);
   let summary: Summary;
   try {
-    if (chooseEngine(opts.engine) === "pulumi") summary = await runPulumi(opts, out, redactor);
-    else {
-      ({ summary, redactor } = await runDeployment(opts, out));
-      addSecrets();
-    }
+    summary = await (chooseEngine(opts.engine) === "pulumi" ? runPulumi : runDeployment)(opts, out, redactor);
   } catch (e) {
     const message = redactor.redact((e as Error).message ?? String(e));
     out.stderr(`error: ${message}`);

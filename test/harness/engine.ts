@@ -100,7 +100,6 @@ export class Deployment {
   readonly project: Project;
   readonly config: StackConfig;
   readonly state: Checkpoint;
-  readonly redactor = new Redactor();
   readonly out: Output;
   /** `--parallel`: provider operations in flight at once. */
   readonly limit: ConcurrencyLimit;
@@ -119,8 +118,9 @@ export class Deployment {
   constructor(
     readonly opts: EngineOptions,
     out: Output,
+    /** Everything printed passes it, program and provider output included; it learns every secret the run sees. */
+    readonly redactor: Redactor,
   ) {
-    // Everything printed passes the redactor, program and provider output included.
     this.out = { stdout: (line) => out.stdout(this.redactor.redact(line)), stderr: (line) => out.stderr(this.redactor.redact(line)) };
     this.preview = opts.command === "preview";
     this.limit = new ConcurrencyLimit(opts.parallel && opts.parallel > 0 ? opts.parallel : DEFAULT_PARALLEL);
@@ -206,10 +206,10 @@ export class Deployment {
 
 /** Answers a program run only to read it (refresh and destroy with --run-program): the resources as they are in state. */
 function stateRegistrar(d: Deployment, counted: boolean): Registrar {
-  return async (r) => {
-    const entry = d.state.resources.find((e) => e.urn === r.urn && !e.delete);
-    if (counted && r.custom && entry) d.step("same", entry);
-    return { id: entry?.id ?? "", outputs: entry?.outputs ?? r.inputs };
+  return async ({ entry: declared }) => {
+    const entry = d.state.resources.find((e) => e.urn === declared.urn && !e.delete);
+    if (counted && declared.custom && entry) d.step("same", entry);
+    return { id: entry?.id ?? "", outputs: entry?.outputs ?? declared.inputs };
   };
 }
 
@@ -219,7 +219,7 @@ async function update(d: Deployment, program: ProgramRunner): Promise<void> {
   const code = await program.run(steps.register);
   if (code !== 0 && d.failed.length === 0) d.fail(program.rootUrn || "program", `the program failed (exit code ${code})`, true);
   if (d.cancelled || code !== 0) return;
-  await deleteAll(d, steps.leftovers(), { counted: (r) => !r.delete });
+  await deleteAll(d, steps.leftovers());
 }
 
 /** refresh, destroy: with the config saved in state, or with --run-program the program's (saved in state as well). */
@@ -230,13 +230,13 @@ async function refreshOrDestroy(d: Deployment, program: ProgramRunner): Promise<
   const destroy = d.opts.command === "destroy";
   if (!destroy) await refreshAll(d);
   if (d.opts.runProgram && !d.cancelled) await program.run(stateRegistrar(d, destroy));
-  if (destroy && !d.cancelled) await deleteAll(d, [...d.state.resources], { counted: (r) => !r.delete });
+  if (destroy && !d.cancelled) await deleteAll(d, [...d.state.resources]);
 }
 
 /** Runs one command; never throws for deployment failures (they are in the summary). */
-export async function runDeployment(opts: EngineOptions, out: Output): Promise<{ summary: Summary; redactor: Redactor }> {
+export async function runDeployment(opts: EngineOptions, out: Output, redactor: Redactor): Promise<Summary> {
   const started = Date.now();
-  const d = new Deployment(opts, out);
+  const d = new Deployment(opts, out, redactor);
   const program = new ProgramRunner(d);
   const monitor = await startMonitor(program);
   d.engineAddress = monitor.address;
@@ -248,5 +248,5 @@ export async function runDeployment(opts: EngineOptions, out: Output): Promise<{
     await d.stopHost();
     monitor.stop();
   }
-  return { summary: d.summary(started, program.exitCode), redactor: d.redactor };
+  return d.summary(started, program.exitCode);
 }

@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { Deployment } from "./engine";
 import { ProviderError, ReadResult } from "./provider";
+import { changeOf } from "./steps";
 import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { annotateSecrets, clean, stripSecrets } from "./values";
 
@@ -36,17 +37,10 @@ async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
     inputs: read.inputs ? annotateSecrets(read.inputs, r.inputs) : r.inputs,
     initErrors,
   });
-  // The diff an up would show right after this refresh, inverted: the refreshed state stands as the old side.
-  const t = {
-    urn: r.urn,
-    id: read.id,
-    olds: stripSecrets(next.outputs),
-    oldInputs: stripSecrets(next.inputs),
-    ignoreChanges: r.ignoreChanges ?? [],
-  };
   let changes: provproto.DiffResponse.DiffChanges;
   try {
-    changes = (await host.diff({ ...t, news: stripSecrets(r.inputs) })).changes;
+    // The diff an up would show right after this refresh, inverted: the refreshed state stands as the old side.
+    changes = (await host.diff(changeOf(r, next))).changes;
   } catch (e) {
     return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
   }
