@@ -21,6 +21,7 @@ import { Json, PropertyMap, Redactor, displayValue, makeSecret } from "./values"
 export type Command = "preview" | "up" | "refresh" | "destroy";
 export type StepOp = "create" | "update" | "replace" | "delete" | "same";
 
+export const STEP_SYMBOLS = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 /** As the CLI's: four per CPU (`pulumi up --help`). */
 export const DEFAULT_PARALLEL = 4 * os.cpus().length;
 /** The organization a file backend reports. */
@@ -172,8 +173,7 @@ export class Deployment {
     this.changes[op]++;
     if (op !== "same") this.steps.push({ op, urn: r.urn });
     if (op !== "same" || this.opts.verbose) {
-      const symbol = { create: "+", update: "~", replace: "+-", delete: "-", same: " " }[op];
-      this.out.stdout(`  ${symbol} ${op} ${r.type} ${nameOf(r.urn)}${this.preview ? " (would)" : ""}`);
+      this.out.stdout(`  ${STEP_SYMBOLS[op]} ${op} ${r.type} ${nameOf(r.urn)}${this.preview ? " (would)" : ""}`);
     }
   }
 
