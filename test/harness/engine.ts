@@ -2,7 +2,7 @@
  * The engine's part of `pulumi preview|up|refresh|destroy` for programs whose custom resources are dynamic resources.
  * The real program runtime registers resources (program.ts); the step executor checks, diffs and applies them through
  * the real dynamic-provider host (steps.ts, provider.ts); the delete scheduler removes what is gone (deletes.ts);
- * refresh.ts reads what exists. The state is the CLI's own checkpoint (state.ts). README.md lists where it differs.
+ * refresh.ts reads what exists. The state is the CLI's own checkpoint (test/pulumi/checkpoint.ts). README.md lists where it differs.
  */
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,7 +23,7 @@ export type StepOp = "create" | "update" | "replace" | "delete" | "same";
 
 export const STEP_SYMBOLS = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 /** As the CLI's: four per CPU (`pulumi up --help`). */
-export const DEFAULT_PARALLEL = 4 * os.cpus().length;
+const DEFAULT_PARALLEL = 4 * os.cpus().length;
 /** The organization a file backend reports. */
 export const ORGANIZATION = "organization";
 
@@ -50,13 +50,7 @@ export interface Output {
   stderr(line: string): void;
 }
 
-export interface Changes {
-  create: number;
-  update: number;
-  replace: number;
-  delete: number;
-  same: number;
-}
+export type Changes = Record<StepOp, number>;
 
 export interface Failure {
   urn: string;
