@@ -202,7 +202,8 @@ export class Deployment {
 function stateRegistrar(d: Deployment, counted: boolean): Registrar {
   return async ({ entry: declared }) => {
     const entry = d.state.resources.find((e) => e.urn === declared.urn && !e.delete);
-    if (counted && declared.custom && entry) d.step("same", entry);
+    // Every registration is a step, in state or not: the CLI counts the program's resources "same" in a destroy.
+    if (counted && declared.custom) d.step("same", declared);
     return { id: entry?.id ?? "", outputs: entry?.outputs ?? declared.inputs };
   };
 }
