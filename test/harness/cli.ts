@@ -1,29 +1,25 @@
 /**
- * npm run --silent engine -- <preview|up|refresh|destroy> --cwd DIR --stack NAME [--backend DIR]
- *     [--config KEY=VALUE]... [--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose]
- *     [--continue-on-error] [--run-program] [--refresh] [--engine harness|pulumi]
- *
- * Runs the command through the real Pulumi CLI (when installed, or with --engine pulumi) or through the engine
- * harness, on a file backend. With --json the last line of stdout is the summary as one JSON object. Exit status 0
- * only when every step and the program succeeded.
+ * `npm run --silent engine -- …` (USAGE): one command through the real Pulumi CLI (when installed, or with --engine
+ * pulumi) or through the engine harness, on a file backend. With --json the last line of stdout is the summary as one
+ * JSON object. Exit status 0 only when every step and the program succeeded.
  */
 import * as path from "node:path";
 import { parseArgs as parseNodeArgs } from "node:util";
 import { chooseEngine, runPulumi } from "../pulumi/run";
-import { Command, EngineOptions, Summary, runDeployment } from "./engine";
+import { Command, EngineOptions, STEP_SYMBOLS, Summary, runDeployment } from "./engine";
 import { Redactor } from "./values";
 
-export interface CliOptions extends EngineOptions {
+interface CliOptions extends EngineOptions {
   json: boolean;
   engine?: string;
 }
 
 const COMMANDS: Command[] = ["preview", "up", "refresh", "destroy"];
 
-export const USAGE =
+const USAGE =
   "usage: engine <preview|up|refresh|destroy> --cwd DIR --stack NAME [--backend DIR] [--config KEY=VALUE]... " +
   "[--secret KEY=VALUE]... [--json] [--parallel N] [--transpile-only] [--verbose] [--continue-on-error] " +
-  "[--run-program] [--refresh] [--engine harness|pulumi]";
+  "[--run-program] [--engine harness|pulumi]";
 
 const pairs = (list: string[] | undefined, flag: string): Record<string, string> =>
   Object.fromEntries(
@@ -33,7 +29,7 @@ const pairs = (list: string[] | undefined, flag: string): Record<string, string>
     }),
   );
 
-export function parseArgs(argv: string[]): CliOptions {
+function parseArgs(argv: string[]): CliOptions {
   const flag = (short?: string) => ({ type: "boolean" as const, ...(short ? { short } : {}) });
   const text = (short?: string) => ({ type: "string" as const, ...(short ? { short } : {}) });
   const { values: v, positionals } = parseNodeArgs({
@@ -48,7 +44,6 @@ export function parseArgs(argv: string[]): CliOptions {
         verbose: flag("v"),
         "continue-on-error": flag(),
         "run-program": flag(),
-        refresh: flag(),
       },
     },
   });
@@ -67,25 +62,19 @@ export function parseArgs(argv: string[]): CliOptions {
     secrets: pairs(v.secret, "secret"),
     json: v.json === true,
     parallel,
-    transpileOnly: v["transpile-only"] === true || process.env.PULUMI_NODEJS_TRANSPILE_ONLY === "true",
+    transpileOnly: v["transpile-only"] === true,
     verbose: v.verbose === true,
     continueOnError: v["continue-on-error"] === true,
     runProgram: v["run-program"] === true,
-    refresh: v.refresh === true,
     engine: v.engine,
   };
 }
 
 /** The CLI's closing block: counts, outputs, errors, duration. */
-export function formatSummary(s: Summary): string[] {
+function formatSummary(s: Summary): string[] {
   const lines = ["", "Resources:"];
-  for (const [op, symbol, done] of [
-    ["create", "+", "created"],
-    ["update", "~", "updated"],
-    ["replace", "+-", "replaced"],
-    ["delete", "-", "deleted"],
-  ] as const) {
-    if (s.changes[op] > 0) lines.push(`    ${symbol} ${s.changes[op]} ${s.command === "preview" ? `to ${op}` : done}`);
+  for (const op of ["create", "update", "replace", "delete"] as const) {
+    if (s.changes[op] > 0) lines.push(`    ${STEP_SYMBOLS[op]} ${s.changes[op]} ${s.command === "preview" ? `to ${op}` : `${op}d`}`);
   }
   lines.push(`    ${s.changes.same} unchanged`);
   const outputs = Object.entries(s.outputs);
@@ -106,30 +95,26 @@ async function main(argv: string[]): Promise<number> {
   }
   const write = (stream: NodeJS.WriteStream) => (line: string) => stream.write(line + "\n");
   const out = { stdout: write(process.stdout), stderr: write(process.stderr) };
-  let redactor = new Redactor();
-  const addSecrets = () => Object.values(opts.secrets ?? {}).forEach((v) => redactor.add(v));
-  addSecrets();
+  const redactor = new Redactor();
+  for (const secret of Object.values(opts.secrets ?? {})) redactor.add(secret);
   let summary: Summary;
   try {
-    if (chooseEngine(opts.engine) === "pulumi") summary = await runPulumi(opts, out, redactor);
-    else {
-      ({ summary, redactor } = await runDeployment(opts, out));
-      addSecrets();
-    }
+    summary = await (chooseEngine(opts.engine) === "pulumi" ? runPulumi : runDeployment)(opts, out, redactor);
   } catch (e) {
     const message = redactor.redact((e as Error).message ?? String(e));
     out.stderr(`error: ${message}`);
-    const none = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+    const changes = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+    const failed = [{ urn: "", message }];
     summary = {
       engine: "harness",
       command: opts.command,
       project: "",
       stack: opts.stack,
       stateFile: "",
-      changes: none,
+      changes,
       outputs: {},
       steps: [],
-      failed: [{ urn: "", message }],
+      failed,
       durationMs: 0,
     };
   }

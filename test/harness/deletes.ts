@@ -4,7 +4,7 @@
  * A failed delete keeps its resource, and the resources it depends on, in the state.
  */
 import { Deployment } from "./engine";
-import { PROVIDER_TYPE, ResourceState } from "./state";
+import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { stripSecrets } from "./values";
 
 /** The URNs an entry depends on. */
@@ -30,12 +30,8 @@ async function deleteOne(d: Deployment, r: ResourceState): Promise<void> {
   await host.delete(r.urn, r.id, stripSecrets(r.outputs), stripSecrets(r.inputs));
 }
 
-/** Deletes `entries`; `counted` says which deletes are steps of their own (not the old half of a replacement). */
-export async function deleteAll(
-  d: Deployment,
-  entries: ResourceState[],
-  options: { counted: (r: ResourceState) => boolean },
-): Promise<void> {
+/** Deletes `entries`; the old half of a replacement is deleted without a step of its own. */
+export async function deleteAll(d: Deployment, entries: ResourceState[]): Promise<void> {
   const dependents = new Map<ResourceState, number>(entries.map((r) => [r, 0]));
   const dependencies = (r: ResourceState) => entries.filter((e) => e !== r && upstream(r).includes(e.urn));
   for (const r of entries) for (const e of dependencies(r)) dependents.set(e, dependents.get(e)! + 1);
@@ -48,7 +44,7 @@ export async function deleteAll(
     } catch (e) {
       return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
     }
-    if (r.custom && r.type !== PROVIDER_TYPE && options.counted(r)) d.step("delete", r);
+    if (r.custom && r.type !== PROVIDER_TYPE && !r.delete) d.step("delete", r);
     d.save(r, undefined);
     for (const e of dependencies(r)) dependents.set(e, dependents.get(e)! - 1);
     await launch();

@@ -2,27 +2,28 @@
  * The engine's part of `pulumi preview|up|refresh|destroy` for programs whose custom resources are dynamic resources.
  * The real program runtime registers resources (program.ts); the step executor checks, diffs and applies them through
  * the real dynamic-provider host (steps.ts, provider.ts); the delete scheduler removes what is gone (deletes.ts);
- * refresh.ts reads what exists. The state is the CLI's own checkpoint (state.ts). README.md lists where it differs.
+ * refresh.ts reads what exists. The state is the CLI's own checkpoint (test/pulumi/checkpoint.ts). README.md lists where it differs.
  */
 import * as os from "node:os";
 import * as path from "node:path";
 // The first-in first-out limit the provider uses too: one primitive of its kind in the repository.
 import { ConcurrencyLimit } from "../../provider/client";
-import { MonitorServer } from "./monitor";
+import { startMonitor } from "./monitor";
 import { deleteAll } from "./deletes";
 import { ProgramRunner, Registrar } from "./program";
 import { Project, StackConfig, readProject, readStackConfig } from "./project";
 import { DynamicProviderHost } from "./provider";
 import { refreshAll } from "./refresh";
-import { Checkpoint, PROVIDER_TYPE, ROOT_STACK_TYPE, ResourceState } from "./state";
+import { Checkpoint, PROVIDER_TYPE, ROOT_STACK_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { StepExecutor, providerEntry } from "./steps";
 import { Json, PropertyMap, Redactor, displayValue, makeSecret } from "./values";
 
 export type Command = "preview" | "up" | "refresh" | "destroy";
 export type StepOp = "create" | "update" | "replace" | "delete" | "same";
 
+export const STEP_SYMBOLS = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 /** As the CLI's: four per CPU (`pulumi up --help`). */
-export const DEFAULT_PARALLEL = 4 * os.cpus().length;
+const DEFAULT_PARALLEL = 4 * os.cpus().length;
 /** The organization a file backend reports. */
 export const ORGANIZATION = "organization";
 
@@ -41,8 +42,6 @@ export interface EngineOptions {
   continueOnError?: boolean;
   /** `pulumi refresh|destroy --run-program`: configure providers from the program's stack config, not the state's. */
   runProgram?: boolean;
-  /** `pulumi up --refresh`. */
-  refresh?: boolean;
 }
 
 /** Where the engine's running commentary goes. */
@@ -51,13 +50,7 @@ export interface Output {
   stderr(line: string): void;
 }
 
-export interface Changes {
-  create: number;
-  update: number;
-  replace: number;
-  delete: number;
-  same: number;
-}
+export type Changes = Record<StepOp, number>;
 
 export interface Failure {
   urn: string;
@@ -102,7 +95,6 @@ export class Deployment {
   readonly project: Project;
   readonly config: StackConfig;
   readonly state: Checkpoint;
-  readonly redactor = new Redactor();
   readonly out: Output;
   /** `--parallel`: provider operations in flight at once. */
   readonly limit: ConcurrencyLimit;
@@ -121,8 +113,9 @@ export class Deployment {
   constructor(
     readonly opts: EngineOptions,
     out: Output,
+    /** Everything printed passes it, program and provider output included; it learns every secret the run sees. */
+    readonly redactor: Redactor,
   ) {
-    // Everything printed passes the redactor, program and provider output included.
     this.out = { stdout: (line) => out.stdout(this.redactor.redact(line)), stderr: (line) => out.stderr(this.redactor.redact(line)) };
     this.preview = opts.command === "preview";
     this.limit = new ConcurrencyLimit(opts.parallel && opts.parallel > 0 ? opts.parallel : DEFAULT_PARALLEL);
@@ -174,8 +167,7 @@ export class Deployment {
     this.changes[op]++;
     if (op !== "same") this.steps.push({ op, urn: r.urn });
     if (op !== "same" || this.opts.verbose) {
-      const symbol = { create: "+", update: "~", replace: "+-", delete: "-", same: " " }[op];
-      this.out.stdout(`  ${symbol} ${op} ${r.type} ${nameOf(r.urn)}${this.preview ? " (would)" : ""}`);
+      this.out.stdout(`  ${STEP_SYMBOLS[op]} ${op} ${r.type} ${nameOf(r.urn)}${this.preview ? " (would)" : ""}`);
     }
   }
 
@@ -208,21 +200,21 @@ export class Deployment {
 
 /** Answers a program run only to read it (refresh and destroy with --run-program): the resources as they are in state. */
 function stateRegistrar(d: Deployment, counted: boolean): Registrar {
-  return async (r) => {
-    const entry = d.state.resources.find((e) => e.urn === r.urn && !e.delete);
-    if (counted && r.custom && entry) d.step("same", entry);
-    return { id: entry?.id ?? "", outputs: entry?.outputs ?? r.inputs };
+  return async ({ entry: declared }) => {
+    const entry = d.state.resources.find((e) => e.urn === declared.urn && !e.delete);
+    // Every registration is a step, in state or not: the CLI counts the program's resources "same" in a destroy.
+    if (counted && declared.custom) d.step("same", declared);
+    return { id: entry?.id ?? "", outputs: entry?.outputs ?? declared.inputs };
   };
 }
 
 /** preview, up: the program's resources, then the deletes of what it no longer has. */
 async function update(d: Deployment, program: ProgramRunner): Promise<void> {
-  if (d.opts.refresh) await refreshAll(d);
   const steps = new StepExecutor(d);
   const code = await program.run(steps.register);
   if (code !== 0 && d.failed.length === 0) d.fail(program.rootUrn || "program", `the program failed (exit code ${code})`, true);
   if (d.cancelled || code !== 0) return;
-  await deleteAll(d, steps.leftovers(), { counted: (r) => !r.delete });
+  await deleteAll(d, steps.leftovers());
 }
 
 /** refresh, destroy: with the config saved in state, or with --run-program the program's (saved in state as well). */
@@ -233,23 +225,23 @@ async function refreshOrDestroy(d: Deployment, program: ProgramRunner): Promise<
   const destroy = d.opts.command === "destroy";
   if (!destroy) await refreshAll(d);
   if (d.opts.runProgram && !d.cancelled) await program.run(stateRegistrar(d, destroy));
-  if (destroy && !d.cancelled) await deleteAll(d, [...d.state.resources], { counted: (r) => !r.delete });
+  if (destroy && !d.cancelled) await deleteAll(d, [...d.state.resources]);
 }
 
 /** Runs one command; never throws for deployment failures (they are in the summary). */
-export async function runDeployment(opts: EngineOptions, out: Output): Promise<{ summary: Summary; redactor: Redactor }> {
+export async function runDeployment(opts: EngineOptions, out: Output, redactor: Redactor): Promise<Summary> {
   const started = Date.now();
-  const d = new Deployment(opts, out);
+  const d = new Deployment(opts, out, redactor);
   const program = new ProgramRunner(d);
-  const monitor = new MonitorServer(program);
-  d.engineAddress = await monitor.start();
+  const monitor = await startMonitor(program);
+  d.engineAddress = monitor.address;
   const header = { preview: "Previewing update", up: "Updating", refresh: "Refreshing", destroy: "Destroying" }[opts.command];
   d.out.stdout(`${header} (${opts.stack}):`);
   try {
     await (opts.command === "preview" || opts.command === "up" ? update(d, program) : refreshOrDestroy(d, program));
   } finally {
     await d.stopHost();
-    await monitor.stop();
+    monitor.stop();
   }
-  return { summary: d.summary(started, program.exitCode), redactor: d.redactor };
+  return d.summary(started, program.exitCode);
 }

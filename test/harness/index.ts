@@ -2,18 +2,17 @@
  * The harness for tests: run a command exactly as a user would (the CLI in a child process, with --json) and read
  * the state it keeps, which is the real CLI's checkpoint whichever engine ran.
  */
-import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
-import { StackState, checkpointFile, decryptState, readCheckpoint } from "../pulumi/checkpoint";
+import { ChildProcess, spawn } from "node:child_process";
+import * as path from "node:path";
+import { checkpointFile } from "../pulumi/checkpoint";
 import { EngineOptions, Summary, backendDirOf } from "./engine";
 import { readProject } from "./project";
 
-export { Command, Summary, DEFAULT_PARALLEL, makeUrn } from "./engine";
-export { ResourceState, StackState } from "../pulumi/checkpoint";
+export { Command, Summary } from "./engine";
+export { ResourceState, SECRET_SIG, SECRET_SIG_KEY, StackState, isSecret, readState } from "../pulumi/checkpoint";
 export { chooseEngine } from "../pulumi/run";
-export { SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, isSecret } from "./values";
 
-export const CLI = path.join(__dirname, "cli.js");
+const CLI = path.join(__dirname, "cli.js");
 
 /** What the CLI takes (the engine's own options), and how to start it as a child process. */
 export interface RunEngineOptions extends EngineOptions {
@@ -34,12 +33,11 @@ export interface RunEngineResult {
   summary: Summary | undefined;
 }
 
-export function cliArgs(opts: RunEngineOptions): string[] {
+function cliArgs(opts: RunEngineOptions): string[] {
   const args = [opts.command, "--cwd", opts.cwd, "--stack", opts.stack, "--json"];
   if (opts.backendDir) args.push("--backend", opts.backendDir);
   if (opts.continueOnError) args.push("--continue-on-error");
   if (opts.runProgram) args.push("--run-program");
-  if (opts.refresh) args.push("--refresh");
   for (const [k, v] of Object.entries(opts.config ?? {})) args.push("--config", `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push("--secret", `${k}=${v}`);
   if (opts.parallel) args.push("--parallel", String(opts.parallel));
@@ -73,12 +71,10 @@ export function runEngine(opts: RunEngineOptions): Promise<RunEngineResult> {
 }
 
 /** The summary from the last non-empty line of stdout, if it is one. */
-export function parseSummary(stdout: string): Summary | undefined {
-  const last = stdout.trimEnd().split("\n").pop();
-  if (!last) return undefined;
+function parseSummary(stdout: string): Summary | undefined {
   try {
-    const parsed = JSON.parse(last) as Summary;
-    return parsed && typeof parsed === "object" && "changes" in parsed ? parsed : undefined;
+    const parsed = JSON.parse(stdout.trimEnd().split("\n").pop()!) as Summary | null;
+    return typeof parsed === "object" && parsed !== null && "changes" in parsed ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -87,13 +83,4 @@ export function parseSummary(stdout: string): Summary | undefined {
 /** The checkpoint file of the run's stack: the same whichever engine runs it. */
 export function stateFileOf(opts: Pick<RunEngineOptions, "cwd" | "stack" | "backendDir" | "engine">): string {
   return checkpointFile(backendDirOf(opts), readProject(opts.cwd).name, opts.stack);
-}
-
-/**
- * A stack's state as stored (secrets encrypted as {sig, ciphertext}), or undefined when there is none. With
- * `{ decrypt: true }`, secrets come back as {sig, value} (needs the run's PULUMI_CONFIG_PASSPHRASE).
- */
-export function readState(stateFile: string, opts: { decrypt?: boolean } = {}): StackState | undefined {
-  const state = readCheckpoint(stateFile);
-  return state && opts.decrypt ? decryptState(state) : state;
 }

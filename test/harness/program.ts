@@ -4,34 +4,24 @@
  * records the stack's outputs and prints the runtime's logs.
  */
 import { spawn } from "node:child_process";
+import { isDeepStrictEqual } from "node:util";
 import * as readline from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import * as engineproto from "@pulumi/pulumi/proto/engine_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
-import { checkpointFile, decryptState, readCheckpoint } from "../pulumi/checkpoint";
+import { ROOT_STACK_TYPE, ResourceState, checkpointFile, readState } from "../pulumi/checkpoint";
 import { Deployment, ORGANIZATION, backendDirOf, makeUrn, nameOf } from "./engine";
-import { MonitorHandler, RpcError } from "./monitor";
+import { RpcError } from "./monitor";
 import { WATCHDOG, fromStruct, resolvePulumiModule, toStruct } from "./provider";
-import { ROOT_STACK_TYPE } from "./state";
-import { PropertyMap, deepEqual, isSecret, stripSecrets } from "./values";
+import { PropertyMap, clean, isSecret, stripSecrets } from "./values";
 
 const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
-/** A resource as the program registered it. */
+/** A resource as the program registered it: the entry it declares (no id, outputs or provider yet), and the options the state does not keep. */
 export interface Registration {
-  urn: string;
-  type: string;
-  custom: boolean;
-  parent: string;
-  inputs: PropertyMap;
-  dependencies: string[];
-  propertyDependencies: { [key: string]: string[] };
-  protect: boolean;
-  retainOnDelete: boolean;
-  /** The resource option; undefined when the program did not set it (the provider's diff decides). */
+  entry: ResourceState;
+  /** Undefined when the program did not set it (the provider's diff decides). */
   deleteBeforeReplace: boolean | undefined;
-  ignoreChanges: string[];
-  replaceOnChanges: string[];
   aliases: string[];
   importId: string;
 }
@@ -48,25 +38,26 @@ export type Registrar = (r: Registration) => Promise<Answer>;
 function registration(req: resproto.RegisterResourceRequest, stack: string, project: string): Registration {
   const propertyDependencies: { [key: string]: string[] } = {};
   for (const [key, deps] of req.getPropertydependenciesMap().entries()) propertyDependencies[key] = deps.getUrnsList();
-  return {
+  const some = (v: string[]) => (v.length > 0 ? v : undefined);
+  const entry = clean({
     urn: makeUrn(stack, project, req.getParent(), req.getType(), req.getName()),
-    type: req.getType(),
     custom: req.getCustom(),
-    parent: req.getParent(),
+    type: req.getType(),
     inputs: fromStruct(req.getObject()),
-    dependencies: req.getDependenciesList(),
-    propertyDependencies,
-    protect: req.getProtect() === true,
-    retainOnDelete: req.getRetainondelete() === true,
-    deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
-    ignoreChanges: req.getIgnorechangesList(),
-    replaceOnChanges: req.getReplaceonchangesList(),
-    aliases: req.getAliasurnsList(),
-    importId: req.getImportid(),
-  };
+    outputs: {},
+    parent: req.getParent() || undefined,
+    dependencies: some(req.getDependenciesList()),
+    propertyDependencies: Object.keys(propertyDependencies).length > 0 ? propertyDependencies : undefined,
+    protect: req.getProtect() || undefined,
+    retainOnDelete: req.getRetainondelete() || undefined,
+    ignoreChanges: some(req.getIgnorechangesList()),
+    replaceOnChanges: some(req.getReplaceonchangesList()),
+  });
+  const deleteBeforeReplace = req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined;
+  return { entry, deleteBeforeReplace, aliases: req.getAliasurnsList(), importId: req.getImportid() };
 }
 
-export class ProgramRunner implements MonitorHandler {
+export class ProgramRunner {
   rootUrn = "";
   exitCode: number | undefined;
   private registrar: Registrar | undefined;
@@ -126,19 +117,6 @@ export class ProgramRunner implements MonitorHandler {
     return this.exitCode;
   }
 
-  supportsFeature(id: string): boolean {
-    // Only secrets: the SDK then sends resources as URN/ID, output values as plain values and aliases as URNs.
-    return id === "secrets";
-  }
-
-  setRootResource(urn: string): void {
-    this.rootUrn = urn;
-  }
-
-  getRootResource(): string {
-    return this.rootUrn;
-  }
-
   log(severity: engineproto.LogSeverity, message: string, urn: string, ephemeral: boolean): void {
     this.lastCallAt = Date.now();
     if (severity === engineproto.LogSeverity.ERROR && !urn && message.startsWith("Running program ")) this.programFailed = true;
@@ -152,23 +130,24 @@ export class ProgramRunner implements MonitorHandler {
     this.d.redactor.addFrom(outputs);
     const entry = this.d.state.resources.find((r) => r.urn === urn && !r.custom);
     if (urn === this.rootUrn || entry?.type === ROOT_STACK_TYPE) this.d.stackOutputs = outputs;
-    if (entry && this.registered.has(urn) && !deepEqual(entry.outputs, outputs)) this.d.save(entry, { ...entry, outputs });
+    if (entry && this.registered.has(urn) && !isDeepStrictEqual(entry.outputs, outputs)) this.d.save(entry, { ...entry, outputs });
   }
 
   async registerResource(req: resproto.RegisterResourceRequest): Promise<resproto.RegisterResourceResponse> {
     this.lastCallAt = Date.now();
     const r = registration(req, this.d.opts.stack, this.d.project.name);
-    if (this.registered.has(r.urn)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate resource URN '${r.urn}'`);
-    this.registered.add(r.urn);
-    if (r.type === ROOT_STACK_TYPE) this.rootUrn = r.urn;
-    this.d.redactor.addFrom(r.inputs);
+    const { urn, type, inputs } = r.entry;
+    if (this.registered.has(urn)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate resource URN '${urn}'`);
+    this.registered.add(urn);
+    if (type === ROOT_STACK_TYPE) this.rootUrn = urn;
+    this.d.redactor.addFrom(inputs);
     this.inflight++;
     try {
       const answer = await this.registrar!(r);
-      const res = new resproto.RegisterResourceResponse().setUrn(r.urn).setId(answer.id);
+      const res = new resproto.RegisterResourceResponse().setUrn(urn).setId(answer.id);
       res.setObject(toStruct(req.getAcceptsecrets() ? answer.outputs : stripSecrets(answer.outputs)));
       res.setResult(answer.result ?? resproto.Result.SUCCESS);
-      for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+      for (const [key, urns] of Object.entries(r.entry.propertyDependencies ?? {})) {
         res.getPropertydependenciesMap().set(key, new resproto.RegisterResourceResponse.PropertyDependencies().setUrnsList(urns));
       }
       return res;
@@ -186,9 +165,9 @@ export class ProgramRunner implements MonitorHandler {
     }
     const name = req.getId();
     const [stack, project = this.d.project.name] = name.split("/").reverse();
-    const stored = readCheckpoint(checkpointFile(backendDirOf(this.d.opts), project, stack));
+    const stored = readState(checkpointFile(backendDirOf(this.d.opts), project, stack), { decrypt: true });
     if (!stored) throw new RpcError(grpc.status.NOT_FOUND, `unknown stack "${name}"`);
-    const outputs = decryptState(stored).outputs;
+    const { outputs } = stored;
     this.d.redactor.addFrom(outputs);
     const props = { name, outputs, secretOutputNames: Object.keys(outputs).filter((k) => isSecret(outputs[k])) };
     const res = new resproto.ReadResourceResponse().setUrn(

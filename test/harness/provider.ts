@@ -2,9 +2,9 @@
  * The dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`), started once per run, and a typed client for
  * the ResourceProvider calls the engine makes.
  */
-import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
-import * as readline from "readline";
+import { ChildProcess, spawn } from "node:child_process";
+import * as path from "node:path";
+import * as readline from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import * as provgrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
@@ -68,22 +68,37 @@ export interface CheckResult {
   inputs: PropertyMap;
   failures: { property: string; reason: string }[];
 }
+export interface ReadResult {
+  id: string;
+  properties: PropertyMap;
+  inputs?: PropertyMap;
+}
 export interface DiffResult {
   changes: provproto.DiffResponse.DiffChanges;
   replaces: string[];
   deleteBeforeReplace: boolean;
 }
 
-/** What identifies the resource in every call, and the properties the call carries. */
-interface Target {
+/** A Diff or Update: the resource's id and state, and its new inputs. */
+export interface Change {
   urn: string;
-  id?: string;
-  olds?: PropertyMap;
-  oldInputs?: PropertyMap;
-  news?: PropertyMap;
-  properties?: PropertyMap;
-  inputs?: PropertyMap;
-  ignoreChanges?: string[];
+  id: string;
+  olds: PropertyMap;
+  oldInputs: PropertyMap;
+  news: PropertyMap;
+  ignoreChanges: string[];
+}
+
+/** `req` about the resource: its URN, and the name and type the URN ends with. */
+function about<Req extends { setUrn(v: string): unknown; setName(v: string): unknown; setType(v: string): unknown }>(
+  req: Req,
+  urn: string,
+): Req {
+  const [, , qualifiedType, ...name] = urn.split("::");
+  req.setUrn(urn);
+  req.setName(name.join("::"));
+  req.setType(qualifiedType.split("$").pop()!);
+  return req;
 }
 
 export interface HostOptions {
@@ -94,8 +109,6 @@ export interface HostOptions {
   onStdout: (line: string) => void;
   onStderr: (line: string) => void;
 }
-
-type Method = "configure" | "check" | "diff" | "create" | "update" | "read" | "delete";
 
 export class DynamicProviderHost {
   private constructor(
@@ -126,33 +139,11 @@ export class DynamicProviderHost {
     return new DynamicProviderHost(child, client, exited);
   }
 
-  private call<Res>(method: Method, req: unknown): Promise<Res> {
+  private call<Res>(method: "configure" | "check" | "diff" | "create" | "update" | "read" | "delete", req: unknown): Promise<Res> {
     const fn = this.client[method] as unknown as (req: unknown, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
     return new Promise<Res>((resolve, reject) =>
       fn.call(this.client, req, (err: grpc.ServiceError | null, res: Res) => (err ? reject(providerError(err)) : resolve(res))),
     );
-  }
-
-  /** A request of the given kind for the target, with only the fields that kind has. */
-  private request<Req>(Kind: new () => Req, t: Target): Req {
-    const req = new Kind() as Record<string, (v: unknown) => void>;
-    const qualified = t.urn.split("::")[2] ?? "";
-    const set = (name: string, v: unknown) => v !== undefined && typeof req[name] === "function" && req[name](v);
-    set("setUrn", t.urn);
-    set("setName", t.urn.split("::").slice(3).join("::"));
-    set("setType", qualified.split("$").pop());
-    set("setId", t.id);
-    for (const [field, setter] of [
-      ["olds", "setOlds"],
-      ["oldInputs", "setOldInputs"],
-      ["news", "setNews"],
-      ["properties", "setProperties"],
-      ["inputs", "setInputs"],
-    ] as const) {
-      if (t[field]) set(setter, toStruct(t[field]));
-    }
-    set("setIgnorechangesList", t.ignoreChanges);
-    return req as Req;
   }
 
   /** Sends the whole stack configuration (secret values wrapped) once. */
@@ -162,44 +153,41 @@ export class DynamicProviderHost {
   }
 
   async check(urn: string, olds: PropertyMap, news: PropertyMap): Promise<CheckResult> {
-    const res = await this.call<provproto.CheckResponse>("check", this.request(provproto.CheckRequest, { urn, olds, news }));
+    const req = about(new provproto.CheckRequest(), urn).setOlds(toStruct(olds)).setNews(toStruct(news));
+    const res = await this.call<provproto.CheckResponse>("check", req);
     return {
       inputs: res.getInputs() ? fromStruct(res.getInputs()) : news,
       failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
     };
   }
 
-  async diff(t: Required<Pick<Target, "urn" | "id" | "olds" | "oldInputs" | "news" | "ignoreChanges">>): Promise<DiffResult> {
-    const res = await this.call<provproto.DiffResponse>("diff", this.request(provproto.DiffRequest, t));
+  async diff(c: Change): Promise<DiffResult> {
+    const req = about(new provproto.DiffRequest(), c.urn).setId(c.id).setOlds(toStruct(c.olds)).setOldInputs(toStruct(c.oldInputs));
+    const res = await this.call<provproto.DiffResponse>("diff", req.setNews(toStruct(c.news)).setIgnorechangesList(c.ignoreChanges));
     return { changes: res.getChanges(), replaces: res.getReplacesList(), deleteBeforeReplace: res.getDeletebeforereplace() };
   }
 
   async create(urn: string, properties: PropertyMap): Promise<{ id: string; properties: PropertyMap }> {
-    const res = await this.call<provproto.CreateResponse>("create", this.request(provproto.CreateRequest, { urn, properties }));
+    const req = about(new provproto.CreateRequest(), urn).setProperties(toStruct(properties));
+    const res = await this.call<provproto.CreateResponse>("create", req);
     return { id: res.getId(), properties: fromStruct(res.getProperties()) };
   }
 
-  async update(t: Required<Pick<Target, "urn" | "id" | "olds" | "oldInputs" | "news" | "ignoreChanges">>): Promise<PropertyMap> {
-    const res = await this.call<provproto.UpdateResponse>("update", this.request(provproto.UpdateRequest, t));
+  async update(c: Change): Promise<PropertyMap> {
+    const req = about(new provproto.UpdateRequest(), c.urn).setId(c.id).setOlds(toStruct(c.olds)).setOldInputs(toStruct(c.oldInputs));
+    const res = await this.call<provproto.UpdateResponse>("update", req.setNews(toStruct(c.news)).setIgnorechangesList(c.ignoreChanges));
     return fromStruct(res.getProperties());
   }
 
-  async read(
-    urn: string,
-    id: string,
-    properties: PropertyMap,
-    inputs: PropertyMap,
-  ): Promise<{ id: string; properties: PropertyMap; inputs?: PropertyMap }> {
-    const res = await this.call<provproto.ReadResponse>("read", this.request(provproto.ReadRequest, { urn, id, properties, inputs }));
-    return {
-      id: res.getId(),
-      properties: fromStruct(res.getProperties()),
-      inputs: res.getInputs() ? fromStruct(res.getInputs()) : undefined,
-    };
+  async read(urn: string, id: string, properties: PropertyMap, inputs: PropertyMap): Promise<ReadResult> {
+    const req = about(new provproto.ReadRequest(), urn).setId(id).setProperties(toStruct(properties)).setInputs(toStruct(inputs));
+    const res = await this.call<provproto.ReadResponse>("read", req);
+    return { id: res.getId(), properties: fromStruct(res.getProperties()), inputs: res.getInputs() && fromStruct(res.getInputs()) };
   }
 
   async delete(urn: string, id: string, properties: PropertyMap, oldInputs: PropertyMap): Promise<void> {
-    await this.call("delete", this.request(provproto.DeleteRequest, { urn, id, properties, oldInputs }));
+    const req = about(new provproto.DeleteRequest(), urn).setId(id).setProperties(toStruct(properties));
+    await this.call("delete", req.setOldInputs(toStruct(oldInputs)));
   }
 
   /** Stops the host and waits (briefly) for its output to drain. */

@@ -3,17 +3,19 @@
  * only what the provider's Diff calls a change between the refreshed state and the inputs the program last gave: an
  * answer that differs in form only (callbacks in another order) is stored but shown as unchanged.
  */
+import { isDeepStrictEqual } from "node:util";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { Deployment } from "./engine";
-import { ProviderError } from "./provider";
-import { PROVIDER_TYPE, ResourceState } from "./state";
-import { annotateSecrets, clean, deepEqual, stripSecrets } from "./values";
+import { ProviderError, ReadResult } from "./provider";
+import { changeOf } from "./steps";
+import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
+import { annotateSecrets, clean, stripSecrets } from "./values";
 
 const { DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
 
 async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
   const host = await d.host();
-  let read: { id: string; properties: ResourceState["outputs"]; inputs?: ResourceState["inputs"] };
+  let read: ReadResult;
   let initErrors: string[] | undefined;
   try {
     read = await host.read(r.urn, r.id!, stripSecrets(r.outputs), stripSecrets(r.inputs));
@@ -35,22 +37,15 @@ async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
     inputs: read.inputs ? annotateSecrets(read.inputs, r.inputs) : r.inputs,
     initErrors,
   });
-  // The diff an up would show right after this refresh, inverted: the refreshed state stands as the old side.
-  const t = {
-    urn: r.urn,
-    id: read.id,
-    olds: stripSecrets(next.outputs),
-    oldInputs: stripSecrets(next.inputs),
-    ignoreChanges: r.ignoreChanges ?? [],
-  };
   let changes: provproto.DiffResponse.DiffChanges;
   try {
-    changes = (await host.diff({ ...t, news: stripSecrets(r.inputs) })).changes;
+    // The diff an up would show right after this refresh, inverted: the refreshed state stands as the old side.
+    changes = (await host.diff(changeOf(r, next))).changes;
   } catch (e) {
     return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
   }
-  if (!deepEqual(next, r)) d.save(r, next);
-  d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !deepEqual(next.inputs, r.inputs)) ? "update" : "same", r);
+  if (!isDeepStrictEqual(next, r)) d.save(r, next);
+  d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !isDeepStrictEqual(next.inputs, r.inputs)) ? "update" : "same", r);
 }
 
 /** Refreshes every custom resource but providers and those already deleted pending their replacement. */

@@ -5,6 +5,7 @@
  * --continue-on-error the program is answered FAIL instead, and what depends on the failed resource is skipped.
  */
 import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
@@ -13,9 +14,9 @@ import { Deployment, StepOp, nameOf } from "./engine";
 import { RpcError } from "./monitor";
 import { applyIgnoreChanges, parsePropertyPath, pathContains } from "./paths";
 import { Answer, Registration } from "./program";
-import { DiffResult, ProviderError } from "./provider";
-import { PROVIDER_TYPE, ResourceState } from "./state";
-import { Json, annotateSecrets, clean, deepEqual, isObject, isSecret, stripSecrets } from "./values";
+import { Change, DiffResult, ProviderError } from "./provider";
+import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
+import { Json, PropertyMap, annotateSecrets, clean, isObject, isSecret, stripSecrets } from "./values";
 
 const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic";
 const { DIFF_NONE, DIFF_SOME, DIFF_UNKNOWN } = provproto.DiffResponse.DiffChanges;
@@ -33,13 +34,19 @@ class StepFailed extends Error {}
 
 const cancelled = () => new RpcError(grpc.status.CANCELLED, "the deployment was cancelled after a failed step");
 
+/** What Diff and Update are sent: the old state, and the new inputs (secrets stripped, as the host accepts none). */
+export function changeOf(next: ResourceState, old: ResourceState): Change {
+  const [olds, oldInputs, news] = [old.outputs, old.inputs, next.inputs].map(stripSecrets);
+  return { urn: next.urn, id: old.id ?? "", olds, oldInputs, news, ignoreChanges: next.ignoreChanges ?? [] };
+}
+
 /** The default provider's entry, created or brought up to the stack config of this run; answers its reference. */
 export function providerEntry(d: Deployment): string {
   const urn = `urn:pulumi:${d.opts.stack}::${d.project.name}::${PROVIDER_TYPE}::default`;
   const old = d.state.resources.find((r) => r.urn === urn && !r.delete);
   const id = old?.id ?? randomUUID();
   const inputs = d.providerConfig;
-  if (!old || !deepEqual(old.inputs, inputs)) d.save(old, { urn, custom: true, id, type: PROVIDER_TYPE, inputs, outputs: inputs });
+  if (!old || !isDeepStrictEqual(old.inputs, inputs)) d.save(old, { urn, custom: true, id, type: PROVIDER_TYPE, inputs, outputs: inputs });
   return `${urn}::${id}`;
 }
 
@@ -56,7 +63,7 @@ function goValue(v: Json | undefined): string {
   return `{${String(v)}}`;
 }
 
-function checkFailure(r: Registration, f: { property: string; reason: string }): string {
+function checkFailure(r: ResourceState, f: { property: string; reason: string }): string {
   const resource = `${r.type} resource '${nameOf(r.urn)}'`;
   return f.property
     ? `${resource}: property ${f.property} value ${goValue(r.inputs[f.property])} has a problem: ${f.reason}`
@@ -81,28 +88,28 @@ export class StepExecutor {
   register = async (r: Registration): Promise<Answer> => {
     if (this.d.cancelled) throw cancelled();
     const old = this.findOld(r);
-    for (const urn of [r.urn, old?.urn]) if (urn) this.registered.add(urn);
-    if (!r.custom) return this.component(r, old);
-    if (!r.type.startsWith(DYNAMIC_TYPE_PREFIX) || r.importId) {
-      const why = r.importId ? "the import option is not supported for dynamic resources" : `${r.type} needs its provider plugin`;
-      this.d.fail(r.urn, `the engine harness runs only dynamic resources: ${why}`, true);
+    for (const urn of [r.entry.urn, old?.urn]) if (urn) this.registered.add(urn);
+    if (!r.entry.custom) return this.component(r.entry, old);
+    if (!r.entry.type.startsWith(DYNAMIC_TYPE_PREFIX) || r.importId) {
+      const why = r.importId ? "the import option is not supported for dynamic resources" : `${r.entry.type} needs its provider plugin`;
+      this.d.fail(r.entry.urn, `the engine harness runs only dynamic resources: ${why}`, true);
       throw new RpcError(grpc.status.UNIMPLEMENTED, why);
     }
     this.provider ??= providerEntry(this.d);
     this.registered.add(this.provider.slice(0, this.provider.lastIndexOf("::")));
-    const next = this.entryOf(r);
+    const next = { ...r.entry, provider: this.provider };
     const upstream = [next.parent, ...(next.dependencies ?? []), ...Object.values(next.propertyDependencies ?? {}).flat()];
     if (upstream.some((urn) => urn && this.skipped.has(urn))) {
-      this.skipped.add(r.urn);
-      return { id: old?.id ?? "", outputs: old?.outputs ?? r.inputs, result: resproto.Result.SKIP };
+      this.skipped.add(next.urn);
+      return { id: old?.id ?? "", outputs: old?.outputs ?? next.inputs, result: resproto.Result.SKIP };
     }
     try {
-      const plan = await this.planning.run(() => this.plan(r, next, old));
+      const plan = await this.planning.run(() => this.plan(next, old, r.deleteBeforeReplace));
       return await this.d.limit.run(() => this.apply(plan));
     } catch (e) {
       if (!(e instanceof StepFailed)) throw e;
       if (this.d.cancelled) throw new RpcError(grpc.status.UNKNOWN, e.message);
-      this.skipped.add(r.urn);
+      this.skipped.add(next.urn);
       return { id: old?.id ?? "", outputs: next.inputs, result: resproto.Result.FAIL };
     }
   };
@@ -110,7 +117,7 @@ export class StepExecutor {
   private findOld(r: Registration): ResourceState | undefined {
     const live = (urn: string) => this.d.state.resources.find((e) => e.urn === urn && !e.delete);
     return (
-      live(r.urn) ??
+      live(r.entry.urn) ??
       r.aliases
         .filter((a) => !this.registered.has(a))
         .map(live)
@@ -118,80 +125,53 @@ export class StepExecutor {
     );
   }
 
-  private entryOf(r: Registration): ResourceState {
-    const some = (v: string[]) => (v.length > 0 ? v : undefined);
-    return clean({
-      urn: r.urn,
-      custom: true,
-      type: r.type,
-      inputs: r.inputs,
-      outputs: {},
-      parent: r.parent || undefined,
-      provider: this.provider,
-      dependencies: some(r.dependencies),
-      propertyDependencies: Object.keys(r.propertyDependencies).length > 0 ? r.propertyDependencies : undefined,
-      protect: r.protect || undefined,
-      retainOnDelete: r.retainOnDelete || undefined,
-      ignoreChanges: some(r.ignoreChanges),
-      replaceOnChanges: some(r.replaceOnChanges),
-    });
-  }
-
   /** The root stack and components: recorded; their outputs come from RegisterResourceOutputs. */
-  private component(r: Registration, old: ResourceState | undefined): Answer {
-    const entry = clean({
-      urn: r.urn,
-      custom: false,
-      type: r.type,
-      parent: r.parent || undefined,
-      inputs: r.inputs,
-      outputs: old?.outputs ?? {},
-    });
-    if (!old || !deepEqual(entry, old)) this.d.save(old, entry);
-    return { id: "", outputs: r.inputs };
+  private component(declared: ResourceState, old: ResourceState | undefined): Answer {
+    const entry = { ...declared, outputs: old?.outputs ?? {} };
+    if (!old || !isDeepStrictEqual(entry, old)) this.d.save(old, entry);
+    return { id: "", outputs: declared.inputs };
   }
 
-  /** A failure of the step generator (Check, Diff, a refused replacement) stops the deployment, whatever the flags. */
-  private async bailing<T>(urn: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * A provider failure, recorded: a failure of the step generator (Check, Diff) stops the deployment whatever the
+   * flags, a failed step unless --continue-on-error.
+   */
+  private async guard<T>(urn: string, cancels: boolean, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
       if (!(e instanceof ProviderError)) throw e;
-      this.d.fail(urn, e.message, true);
-      throw new StepFailed(e.message);
+      const reasons = e.initFailed?.reasons ?? [];
+      const message =
+        reasons.length > 0 ? `${reasons.length} error${reasons.length > 1 ? "s" : ""} occurred:\n\t* ${reasons.join("\n\t* ")}` : e.message;
+      this.d.fail(urn, message, cancels);
+      throw new StepFailed(message);
     }
   }
 
   /** Check (old inputs against the new ones, after ignoreChanges), then Diff against the state. */
-  private async plan(r: Registration, next: ResourceState, old: ResourceState | undefined): Promise<Plan> {
+  private async plan(declared: ResourceState, old: ResourceState | undefined, deleteBeforeReplace: boolean | undefined): Promise<Plan> {
     if (this.d.cancelled) throw cancelled();
     const host = await this.d.host();
     const ignored = (paths: string[]) =>
       this.d.out.stdout(
-        `  info: ${nameOf(r.urn)}: cannot ignore changes in added or removed elements of the path: ${JSON.stringify(paths.join(", "))}`,
+        `  info: ${nameOf(declared.urn)}: cannot ignore changes in added or removed elements of the path: ${JSON.stringify(paths.join(", "))}`,
       );
-    const news = old ? applyIgnoreChanges(r.inputs, old.inputs, r.ignoreChanges, ignored) : r.inputs;
-    next = { ...next, inputs: await this.check(r, old?.inputs ?? {}, news) };
+    const news = old ? applyIgnoreChanges(declared.inputs, old.inputs, declared.ignoreChanges ?? [], ignored) : declared.inputs;
+    const next = { ...declared, inputs: await this.check(declared, old?.inputs ?? {}, news) };
     if (!old) return { op: "create", next };
-    const t = {
-      urn: r.urn,
-      id: old.id ?? "",
-      olds: stripSecrets(old.outputs),
-      oldInputs: stripSecrets(old.inputs),
-      ignoreChanges: r.ignoreChanges,
-    };
-    const diff = await this.bailing(r.urn, () => host.diff({ ...t, news: stripSecrets(next.inputs) }));
-    const plan = this.decide(r, next, old, diff);
+    const diff = await this.guard(next.urn, true, () => host.diff(changeOf(next, old)));
+    const plan = this.decide(next, old, diff, deleteBeforeReplace);
     // A replacement starts afresh: the engine checks the program's inputs again, without the old ones.
-    return plan.op === "replace" ? { ...plan, next: { ...next, inputs: await this.check(r, {}, r.inputs) } } : plan;
+    return plan.op === "replace" ? { ...plan, next: { ...next, inputs: await this.check(declared, {}, declared.inputs) } } : plan;
   }
 
   /** The provider's Check; its failures stop the deployment, each printed as the CLI prints it. */
-  private async check(r: Registration, olds: ResourceState["inputs"], news: ResourceState["inputs"]): Promise<ResourceState["inputs"]> {
+  private async check(declared: ResourceState, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
     const host = await this.d.host();
-    const checked = await this.bailing(r.urn, () => host.check(r.urn, stripSecrets(olds), stripSecrets(news)));
+    const checked = await this.guard(declared.urn, true, () => host.check(declared.urn, stripSecrets(olds), stripSecrets(news)));
     if (checked.failures.length > 0) {
-      for (const f of checked.failures) this.d.fail(r.urn, checkFailure(r, f), true);
+      for (const f of checked.failures) this.d.fail(declared.urn, checkFailure(declared, f), true);
       throw new StepFailed("check failed");
     }
     return annotateSecrets(checked.inputs, news);
@@ -201,16 +181,16 @@ export class StepExecutor {
    * The engine's reading of a diff. replaceOnChanges applies to the keys the provider names as changed, and the
    * dynamic-provider host names none: only a diff that answers "unknown" has changed keys, computed from the inputs.
    */
-  private decide(r: Registration, next: ResourceState, old: ResourceState, diff: DiffResult): Plan {
+  private decide(next: ResourceState, old: ResourceState, diff: DiffResult, deleteBeforeReplace: boolean | undefined): Plan {
     let { changes, replaces } = diff;
     let changedKeys: string[] = [];
     if (changes === DIFF_UNKNOWN) {
       changedKeys = [...new Set([...Object.keys(old.inputs), ...Object.keys(next.inputs)])].filter(
-        (k) => !deepEqual(old.inputs[k], next.inputs[k]),
+        (k) => !isDeepStrictEqual(old.inputs[k], next.inputs[k]),
       );
       changes = changedKeys.length > 0 ? DIFF_SOME : DIFF_NONE;
     }
-    const replaceOn = r.replaceOnChanges.map(parsePropertyPath).filter((p) => p !== undefined);
+    const replaceOn = (next.replaceOnChanges ?? []).map(parsePropertyPath).filter((p) => p !== undefined);
     const initErrors = (old.initErrors?.length ?? 0) > 0;
     replaces = [...replaces, ...changedKeys.filter((k) => replaceOn.some((p) => pathContains(p, parsePropertyPath(k) ?? [k])))];
     if (initErrors && replaceOn.some((p) => pathContains(p, ["#initerror"])))
@@ -219,13 +199,13 @@ export class StepExecutor {
     if (replaces.length === 0 && !old.pendingReplacement) return { op: "update", next, old };
     if (old.protect && next.protect) {
       const message =
-        `unable to replace resource "${r.urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
+        `unable to replace resource "${next.urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
         "remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`";
       // A preview shows the replacement it refuses; an update stops before anything is created.
-      this.d.fail(r.urn, message, !this.d.preview);
+      this.d.fail(next.urn, message, !this.d.preview);
       if (!this.d.preview) throw new StepFailed(message);
     }
-    return { op: "replace", next, old, deleteBeforeReplace: r.deleteBeforeReplace ?? diff.deleteBeforeReplace };
+    return { op: "replace", next, old, deleteBeforeReplace: deleteBeforeReplace ?? diff.deleteBeforeReplace };
   }
 
   private async apply(plan: Plan): Promise<Answer> {
@@ -233,7 +213,7 @@ export class StepExecutor {
     const { op, next, old } = plan;
     if (op === "same") {
       const same = { ...next, id: old!.id, outputs: old!.outputs };
-      if (!deepEqual(same, old)) this.d.save(old, same);
+      if (!isDeepStrictEqual(same, old)) this.d.save(old, same);
       this.d.step("same", next);
       return { id: old!.id ?? "", outputs: old!.outputs };
     }
@@ -243,16 +223,13 @@ export class StepExecutor {
     }
     const host = await this.d.host();
     if (op === "create") return this.provision(plan, () => host.create(next.urn, stripSecrets(next.inputs)));
-    const t = { urn: next.urn, id: old!.id ?? "", olds: stripSecrets(old!.outputs), oldInputs: stripSecrets(old!.inputs) };
-    if (op === "update") {
-      return this.provision(plan, async () => ({
-        id: t.id,
-        properties: await host.update({ ...t, news: stripSecrets(next.inputs), ignoreChanges: next.ignoreChanges ?? [] }),
-      }));
-    }
+    if (op === "update")
+      return this.provision(plan, async () => ({ id: old!.id ?? "", properties: await host.update(changeOf(next, old!)) }));
     if (plan.deleteBeforeReplace && !old!.pendingReplacement) {
       // Delete-before-replace: the old resource stays in the state, pending replacement, until the new one exists.
-      await this.stepping(next.urn, () => host.delete(old!.urn, t.id, t.olds, t.oldInputs));
+      await this.guard(next.urn, !this.d.opts.continueOnError, () =>
+        host.delete(old!.urn, old!.id ?? "", stripSecrets(old!.outputs), stripSecrets(old!.inputs)),
+      );
       plan.old = { ...old!, pendingReplacement: true };
       this.d.save(old, plan.old);
     }
@@ -260,26 +237,12 @@ export class StepExecutor {
     return this.provision(plan, () => host.create(next.urn, stripSecrets(next.inputs)));
   }
 
-  /** A failed step: recorded, and fail-fast unless --continue-on-error. */
-  private async stepping<T>(urn: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!(e instanceof ProviderError)) throw e;
-      const reasons = e.initFailed?.reasons ?? [];
-      const message =
-        reasons.length > 0 ? `${reasons.length} error${reasons.length > 1 ? "s" : ""} occurred:\n\t* ${reasons.join("\n\t* ")}` : e.message;
-      this.d.fail(urn, message, !this.d.opts.continueOnError);
-      throw new StepFailed(message);
-    }
-  }
-
   /** Runs the create or update and records its outcome; a partial failure is recorded as created, with init errors. */
   private async provision(plan: Plan, call: () => Promise<{ id: string; properties: Record<string, Json> }>): Promise<Answer> {
     const { next, old } = plan;
     const settle = (id: string, properties: Record<string, Json>, initErrors?: string[]) =>
       clean({ ...next, id, outputs: annotateSecrets(properties, next.inputs), initErrors });
-    return this.stepping(next.urn, async () => {
+    return this.guard(next.urn, !this.d.opts.continueOnError, async () => {
       try {
         const { id, properties } = await call();
         const done = settle(id, properties);

@@ -1,14 +1,12 @@
 /**
  * Property values as they travel between the program, the engine and the provider: plain JSON in which a secret is
- * `{ [SECRET_SIG_KEY]: SECRET_SIG, value }` and a value unknown during a preview is the string UNKNOWN. On disk a
- * secret is `{ [SECRET_SIG_KEY]: SECRET_SIG, ciphertext }` instead (test/pulumi/checkpoint.ts).
+ * `{ [SECRET_SIG_KEY]: SECRET_SIG, value }` (test/pulumi/checkpoint.ts) and a value unknown during a preview is the
+ * string UNKNOWN.
  */
-import { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret } from "../pulumi/checkpoint";
-
-export { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret };
 import { UNKNOWN } from "../../provider/resource";
+import { Json, PropertyMap, SECRET_SIG, SECRET_SIG_KEY, isSecret, mapSecrets, stripSecrets } from "../pulumi/checkpoint";
 
-export { UNKNOWN };
+export { Json, PropertyMap, UNKNOWN, isSecret, stripSecrets };
 
 export function isObject(v: unknown): v is { [key: string]: Json } {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -18,26 +16,8 @@ export function makeSecret(v: Json): Json {
   return isSecret(v) ? v : { [SECRET_SIG_KEY]: SECRET_SIG, value: v };
 }
 
-function containsSecrets(v: unknown): boolean {
-  if (isSecret(v)) return true;
-  if (Array.isArray(v)) return v.some(containsSecrets);
-  return isObject(v) && Object.values(v).some(containsSecrets);
-}
-
-/** `v` with `fn` applied to every value below it, depth first (secrets included, as objects). */
-function mapValues(v: Json, fn: (value: Json) => Json): Json {
-  if (Array.isArray(v)) return fn(v.map((e) => mapValues(e, fn)));
-  if (isObject(v)) return fn(Object.fromEntries(Object.entries(v).map(([k, e]) => [k, mapValues(e, fn)])));
-  return fn(v);
-}
-
-/**
- * The value without secret markers: the dynamic-provider host answers Configure with acceptSecrets=false, so the
- * engine sends it plain values in every call but Configure.
- */
-export function stripSecrets<T extends Json>(v: T): T {
-  return mapValues(v, (e) => (isSecret(e) ? (e.value ?? null) : e)) as T;
-}
+const containsSecrets = (v: Json): boolean =>
+  isSecret(v) || (typeof v === "object" && v !== null && Object.values(v).some(containsSecrets));
 
 /**
  * Marks as secret every property of `outs` whose namesake in `ins` holds a secret (recursing where both are plain
@@ -54,17 +34,9 @@ export function annotateSecrets(outs: PropertyMap, ins: PropertyMap | undefined)
   return result;
 }
 
-/** Deep equality of JSON values (object key order ignored). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((e, i) => deepEqual(e, b[i]));
-  if (!isObject(a) || !isObject(b) || Object.keys(a).length !== Object.keys(b).length) return false;
-  return Object.keys(a).every((k) => k in b && deepEqual(a[k], b[k]));
-}
-
 /** Secrets as "[secret]" and unknowns as "[unknown]": values as people are shown them. */
 export function displayValue(v: Json): Json {
-  return mapValues(v, (e) => (isSecret(e) ? "[secret]" : e === UNKNOWN ? "[unknown]" : e));
+  return JSON.parse(JSON.stringify(mapSecrets(v, () => "[secret]")), (_key, e: Json) => (e === UNKNOWN ? "[unknown]" : e)) as Json;
 }
 
 /** JSON-clean copy: drops `undefined` members so the value fits a protobuf Struct. */

@@ -100,7 +100,7 @@ function commandLine(opts: EngineOptions, configFile: string, eventLog: string):
     case "preview":
       return ["preview", "--suppress-progress", ...common];
     case "up":
-      return ["up", ...apply, ...(opts.refresh ? ["--refresh"] : []), ...common];
+      return ["up", ...apply, ...common];
     case "refresh":
       return ["refresh", "--yes", "--skip-preview", "--suppress-progress", ...(opts.runProgram ? ["--run-program"] : []), ...common];
     case "destroy":
