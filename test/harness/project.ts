@@ -6,10 +6,10 @@ import { PassphraseCrypter } from "../pulumi/checkpoint";
 
 // js-yaml ships with @pulumi/pulumi (one of its dependencies); resolve it through that package so the harness adds
 // no dependency of its own.
-interface Yaml {
+export const yaml = createRequire(require.resolve("@pulumi/pulumi/package.json"))("js-yaml") as {
   load(text: string): unknown;
-}
-const yaml = createRequire(require.resolve("@pulumi/pulumi/package.json"))("js-yaml") as Yaml;
+  dump(value: unknown): string;
+};
 
 export interface Project {
   name: string;
@@ -29,7 +29,7 @@ export interface StackConfig {
   encryptionSalt?: string;
 }
 
-function loadYaml(file: string): Record<string, unknown> | undefined {
+export function loadYaml(file: string): Record<string, unknown> | undefined {
   if (!fs.existsSync(file)) return undefined;
   const doc = yaml.load(fs.readFileSync(file, "utf8"));
   return doc && typeof doc === "object" ? (doc as Record<string, unknown>) : {};
@@ -53,13 +53,8 @@ export function readProject(dir: string): Project {
   };
 }
 
-/** "key" → "project:key"; "pkg:config:key" (the old spelling) → "pkg:key". */
-export function namespacedKey(key: string, project: string): string {
-  const parts = key.split(":");
-  if (parts.length === 1) return `${project}:${key}`;
-  if (parts.length === 3 && parts[1] === "config") return `${parts[0]}:${parts[2]}`;
-  return key;
-}
+/** "key" → "project:key"; a key with a namespace stays as it is. */
+export const namespacedKey = (key: string, project: string): string => (key.includes(":") ? key : `${project}:${key}`);
 
 function configString(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);

@@ -10,20 +10,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { Changes, EngineOptions, Failure, Output, Summary, backendDirOf } from "../harness/engine";
-import { namespacedKey, readProject } from "../harness/project";
+import { loadYaml, namespacedKey, readProject, yaml } from "../harness/project";
 import { Redactor, UNKNOWN } from "../harness/values";
 import { DEFAULT_PASSPHRASE, PassphraseCrypter, checkpointFile } from "./checkpoint";
 import { cliDirectory, installedCli } from "./install";
-
-// js-yaml ships with @pulumi/pulumi (one of its dependencies): no dependency of our own for it.
-const yaml = createRequire(require.resolve("@pulumi/pulumi/package.json"))("js-yaml") as {
-  load(text: string): unknown;
-  dump(value: unknown): string;
-};
 
 /** The environment of every CLI call: the built CLI first on PATH, a private PULUMI_HOME, nothing downloaded. */
 function cliEnvironment(backendDir: string, opts: EngineOptions): NodeJS.ProcessEnv {
@@ -58,7 +51,7 @@ function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.Proce
   const configFile = path.join(scratchProject, `Pulumi.${opts.stack}.yaml`);
   fs.mkdirSync(scratchProject, { recursive: true });
   fs.copyFileSync(path.join(opts.cwd, "Pulumi.yaml"), path.join(scratchProject, "Pulumi.yaml"));
-  const own = loadYaml(path.join(opts.cwd, `Pulumi.${opts.stack}.yaml`));
+  const own = loadYaml(path.join(opts.cwd, `Pulumi.${opts.stack}.yaml`)) ?? {};
   if (!fs.existsSync(checkpointFile(backendDir, project.name, opts.stack))) {
     // stack init writes the new stack's salt into Pulumi.<stack>.yaml beside the Pulumi.yaml it is given: the copy.
     if (typeof own.encryptionsalt === "string") fs.writeFileSync(configFile, yaml.dump({ encryptionsalt: own.encryptionsalt }));
@@ -68,7 +61,7 @@ function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.Proce
     });
     if (init.status !== 0) throw new Error(`pulumi stack init ${opts.stack} failed: ${init.stderr || init.stdout}`);
   }
-  const salt = loadYaml(configFile).encryptionsalt;
+  const salt = loadYaml(configFile)?.encryptionsalt;
   if (typeof salt !== "string") throw new Error(`${configFile} has no encryptionsalt: delete ${backendDir} and run again`);
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries((own.config ?? {}) as Record<string, unknown>))
@@ -81,11 +74,6 @@ function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.Proce
   }
   fs.writeFileSync(configFile, yaml.dump({ encryptionsalt: salt, config }));
   return { scratchProject, configFile };
-}
-
-function loadYaml(file: string): Record<string, unknown> {
-  if (!fs.existsSync(file)) return {};
-  return (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown> | null) ?? {};
 }
 
 /** The command line of the run itself. */
