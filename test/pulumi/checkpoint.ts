@@ -114,11 +114,19 @@ export class PassphraseCrypter {
     this.key = crypto.pbkdf2Sync(passphrase, Buffer.from(encodedSalt, "base64"), 1_000_000, 32, "sha256");
   }
 
-  /** A crypter for the stack's salt, after checking the passphrase against the word the salt carries. */
+  /**
+   * A crypter for the stack's salt, after checking the passphrase against the word the salt carries. One per salt and
+   * passphrase: deriving the key takes a second, and tests open the same stack's state after every run.
+   */
   static open(salt: string, passphrase = currentPassphrase()): PassphraseCrypter {
+    const known = opened.get(`${salt}\0${passphrase}`);
+    if (known) return known;
     const crypter = new PassphraseCrypter(salt, passphrase);
     try {
-      if (crypter.decryptText(salt.split(":").slice(2).join(":")) === "pulumi") return crypter;
+      if (crypter.decryptText(salt.split(":").slice(2).join(":")) === "pulumi") {
+        opened.set(`${salt}\0${passphrase}`, crypter);
+        return crypter;
+      }
     } catch {
       // A wrong key fails the cipher's authentication: the same answer as a wrong word.
     }
@@ -166,6 +174,8 @@ export class PassphraseCrypter {
     );
   }
 }
+
+const opened = new Map<string, PassphraseCrypter>();
 
 function currentPassphrase(): string {
   return process.env.PULUMI_CONFIG_PASSPHRASE || DEFAULT_PASSPHRASE;

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ResourceState, StackState, readState } from "../harness";
-import { PassphraseCrypter, PropertyMap, isSecret } from "../pulumi/checkpoint";
+import { isSecret } from "../pulumi/checkpoint";
 import { METHODS as PROVIDER_METHODS } from "../../sdk/handover";
 
 /** The repository root (this file runs from dist/test/support). */
@@ -53,14 +53,8 @@ export type Recorded = Record<string, Pick<ResourceState, "type" | "id" | "input
  * reorder resources, so the stored entries of an unchanged stack differ from run to run.
  */
 export function recorded(stateFile: string): Recorded {
-  const stored = readState(stateFile);
-  // The engine harness's state has a cipher of its own (cheap to open); the CLI's checkpoint has a salt.
-  const state = stored && !stored.salt ? readState(stateFile, { decrypt: true }) : stored;
-  const crypter = state?.salt ? crypterFor(state.salt) : undefined;
-  const open = (value: PropertyMap) => (crypter ? (crypter.open(value) as PropertyMap) : value);
-  return Object.fromEntries(
-    (state?.resources ?? []).map(({ urn, type, id, inputs, outputs }) => [urn, { type, id, inputs: open(inputs), outputs: open(outputs) }]),
-  );
+  const state = readState(stateFile, { decrypt: true });
+  return Object.fromEntries((state?.resources ?? []).map(({ urn, type, id, inputs, outputs }) => [urn, { type, id, inputs, outputs }]));
 }
 
 /** The package's resources of what a state records (no stack, no provider). */
@@ -76,13 +70,6 @@ export function savedConfig(records: Recorded): Record<string, unknown> | undefi
   const provider = Object.entries(records).find(([urn]) => urn.endsWith("::pulumi:providers:pulumi-nodejs::default"))?.[1];
   if (!provider) return undefined;
   return Object.fromEntries(Object.entries(provider.inputs).map(([key, value]) => [key, isSecret(value) ? value.value : value]));
-}
-
-/** One crypter per stack salt: deriving its key takes a second (PBKDF2, 1,000,000 rounds), and a stack keeps its salt. */
-const crypters = new Map<string, PassphraseCrypter>();
-function crypterFor(salt: string): PassphraseCrypter {
-  if (!crypters.has(salt)) crypters.set(salt, PassphraseCrypter.open(salt));
-  return crypters.get(salt)!;
 }
 
 /**
