@@ -13,48 +13,19 @@
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
-import { Answer, ApiRequest, CallKind, TokenKind, TokenSource, WeChatApi } from "./wechat";
+import { Answer, ApiRequest, CallKind, WeChatApi } from "./wechat";
 
-export type { FaultHandle, FaultRule, RandomFaultKind, RandomFaultOptions } from "./faults";
-export { RANDOM_FAULT_KINDS } from "./faults";
-export type {
-  AccountInfo,
-  AccountSpec,
-  AuthorizerOptions,
-  CallKind,
-  CallbackConfigData,
-  CallbackRule,
-  ContainerConfig,
-  FleetAccount,
-  FunctionConfig,
-  OptionName,
-  PartialCallbackConfig,
-  PlatformSpec,
-  TokenKind,
-  TokenSource,
-} from "./wechat";
-export { DEMO_CREDENTIALS, ERRMSG, defaultCallbackConfig } from "./wechat";
+export type { FaultHandle } from "./faults";
+export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
+export { DEMO_CREDENTIALS, defaultCallbackConfig } from "./wechat";
 
 export interface EmulatorOptions {
-  /** Seed of the fault rules with a probability, and default seed of the random faults. Default 1. */
-  seed?: number;
   /** Keep the request log; callCounts() counts either way. Default true. */
   logRequests?: boolean;
 }
 
-export interface RequestRecord {
-  path: string;
-  /** undefined for a path that is no endpoint. */
-  kind?: CallKind;
-  /** The account concerned: its authorizer token's, else the one the body names (stable_token `appid`,
-   *  api_authorizer_token `authorizer_appid`, api_component_token `component_appid`). */
-  appId?: string;
-  /** The token sent in the query. */
-  token?: string;
-  tokenKind?: TokenKind;
-  tokenSource?: TokenSource;
-  /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
-  body: unknown;
+/** What the request log holds of an API request. */
+export interface RequestRecord extends ApiRequest {
   /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
    *  answer without a numeric errcode. */
   errcode?: number;
@@ -82,9 +53,8 @@ export interface CallCounts {
 export class WeChatEmulator extends WeChatApi {
   private readonly log: RequestRecord[] = [];
   private counts: CallCounts = { set: 0, get: 0, token: 0, total: 0 };
-  private faults: Faults;
+  private faults = new Faults();
   private latencyMs = 0;
-  private readonly seed: number;
   private readonly keepLog: boolean;
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -92,8 +62,6 @@ export class WeChatEmulator extends WeChatApi {
 
   constructor(options: EmulatorOptions = {}) {
     super();
-    this.seed = (options.seed ?? 1) >>> 0;
-    this.faults = new Faults(this.seed);
     this.keepLog = options.logRequests ?? true;
   }
 
@@ -182,7 +150,6 @@ export class WeChatEmulator extends WeChatApi {
 
   /** Added to every API answer. */
   setLatency(ms: number): void {
-    if (!(ms >= 0)) throw new Error("latency must be >= 0");
     this.latencyMs = ms;
   }
 
@@ -191,7 +158,7 @@ export class WeChatEmulator extends WeChatApi {
   reset(options: { tokens?: boolean } = {}): void {
     this.resetSettings();
     this.clearRequests();
-    this.faults = new Faults(this.seed);
+    this.faults = new Faults();
     if (options.tokens) this.revokeTokens();
   }
 
@@ -213,23 +180,22 @@ export class WeChatEmulator extends WeChatApi {
   }
 
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
-    if (url.startsWith("/__emulator/")) return this.control(method, url, res);
-    const request = this.parse(method, url, raw);
+    if (method === "GET" && url.split("?")[0] === "/__emulator/state") return sendJson(res, this.state());
+    const request = this.parse(url, raw);
     const entry = this.record(request);
     const fault = this.faults.pick(request.path, request.appId);
     if (fault) entry.fault = fault.label;
     // WeChat handles the request unless a fault answers instead, before the request got there.
-    const wechat = !fault?.answer || fault.afterApply ? this.answer(request) : undefined;
+    const wechat = !fault?.answer || fault.afterApply ? this.answer(method, request) : undefined;
     const answer = fault?.answer ?? wechat!;
     this.after(this.latencyMs + (fault?.delayMs ?? 0), () => send(res, entry, answer));
   }
 
   private record(request: ApiRequest): RequestRecord {
-    const { path, kind, appId, token, tokenKind, tokenSource, body } = request;
-    const entry: RequestRecord = { path, kind, appId, token, tokenKind, tokenSource, body };
+    const entry: RequestRecord = request;
     if (this.keepLog) this.log.push(entry);
     this.counts.total++;
-    if (kind) this.counts[kind]++;
+    if (request.kind) this.counts[request.kind]++;
     return entry;
   }
 
@@ -240,13 +206,6 @@ export class WeChatEmulator extends WeChatApi {
       task();
     }, ms);
     this.timers.add(timer);
-  }
-
-  private control(method: string, url: string, res: http.ServerResponse): void {
-    const found = method === "GET" && url.split("?")[0] === "/__emulator/state";
-    const text = JSON.stringify(found ? this.state() : { error: `no control endpoint ${method} ${url}` });
-    res.writeHead(found ? 200 : 404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-    res.end(text);
   }
 }
 
@@ -259,6 +218,12 @@ function send(res: http.ServerResponse, entry: RequestRecord, answer: Answer): v
   entry.errcode = answer.errcode;
   res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.text) });
   res.end(answer.text);
+}
+
+function sendJson(res: http.ServerResponse, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function matcher(f: RequestFilter): (r: RequestRecord) => boolean {

@@ -64,7 +64,6 @@ export interface AccountSpec {
   refreshToken?: string;
 }
 
-export type AccountInfo = AccountSpec;
 export type FleetAccount = Required<AccountSpec>;
 
 export interface PlatformSpec {
@@ -93,7 +92,6 @@ export const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
   [-1]: "system error",
   [-1000]: "system error",
   40001: "invalid credential, access_token is invalid or not latest",
-  40002: "invalid grant_type",
   40013: "invalid appid",
   40014: "invalid access_token",
   40066: "invalid url",
@@ -144,18 +142,18 @@ const ok = (extra: Record<string, unknown> = {}) => jsonAnswer({ errcode: 0, err
 
 /** A request to an API path, parsed once for the request log, the fault rules and the answer. */
 export interface ApiRequest {
-  method: string;
   path: string;
   /** undefined: no endpoint has this path. */
   kind?: CallKind;
+  /** The account concerned: its authorizer token's, else the one the body names (stable_token `appid`,
+   *  api_authorizer_token `authorizer_appid`, api_component_token `component_appid`). */
+  appId?: string;
+  /** The token sent in the query parameter the endpoint reads. */
   token?: string;
   tokenKind?: TokenKind;
   tokenSource?: TokenSource;
-  /** The account concerned: the one its authorizer token belongs to, or the one its body names. */
-  appId?: string;
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
-  bodyIsJson: boolean;
 }
 
 interface Endpoint {
@@ -170,7 +168,6 @@ interface Endpoint {
 
 const TOKEN_PARAM: Readonly<Record<TokenKind, string>> = { authorizer: "access_token", component: "component_access_token" };
 const TOKEN_LIFETIME_MS = 7200 * 1000;
-const APP_ID_PATTERN = /^wx[0-9a-f]{16}$/;
 
 interface Account extends AccountSpec {
   options: AuthorizerOptions;
@@ -216,9 +213,7 @@ export class WeChatApi {
   // ---- accounts and platforms ------------------------------------------------------------------------------------
 
   /** Registers an account, or updates the credentials of a known one (its settings stay). */
-  addAccount(spec: AccountSpec): AccountInfo {
-    checkAppId(spec.appId);
-    if (spec.platform !== undefined) checkAppId(spec.platform);
+  addAccount(spec: AccountSpec): AccountSpec {
     let account = this.accounts.get(spec.appId);
     if (!account) {
       account = { appId: spec.appId, options: defaultOptions(), callback: defaultCallbackConfig() };
@@ -233,7 +228,6 @@ export class WeChatApi {
   }
 
   addPlatform(spec: PlatformSpec): void {
-    checkAppId(spec.componentAppId);
     this.platforms.set(spec.componentAppId, { ...spec });
   }
 
@@ -260,7 +254,7 @@ export class WeChatApi {
   }
 
   /** Every account with its credentials (they are fake). */
-  accountList(): AccountInfo[] {
+  accountList(): AccountSpec[] {
     return [...this.accounts.values()].map(accountInfo);
   }
 
@@ -306,7 +300,7 @@ export class WeChatApi {
   }
 
   callbackConfig(appId: string): CallbackConfigData {
-    return cloneCallbackConfig(this.account(appId).callback);
+    return structuredClone(this.account(appId).callback);
   }
 
   /** An out-of-band change (someone clicked in the WeChat console), held to the values the API allows. */
@@ -327,14 +321,10 @@ export class WeChatApi {
   }
 
   /** Every account's settings (what GET /__emulator/state answers). */
-  state(): {
-    accounts: Record<string, { platform?: string; options: AuthorizerOptions; callbackConfig: CallbackConfigData }>;
-    platforms: string[];
-  } {
-    const accounts = [...this.accounts.values()].map((a) => [
-      a.appId,
-      { platform: a.platform, options: { ...a.options }, callbackConfig: cloneCallbackConfig(a.callback) },
-    ]);
+  state() {
+    const accounts = [...this.accounts.values()].map(
+      (a) => [a.appId, { platform: a.platform, options: { ...a.options }, callbackConfig: structuredClone(a.callback) }] as const,
+    );
     return { accounts: Object.fromEntries(accounts), platforms: [...this.platforms.keys()] };
   }
 
@@ -348,35 +338,29 @@ export class WeChatApi {
 
   // ---- requests --------------------------------------------------------------------------------------------------
 
-  protected parse(method: string, url: string, raw: string): ApiRequest {
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
-    const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  protected parse(url: string, raw: string): ApiRequest {
+    const { pathname: path, searchParams } = new URL(url, "http://emulator");
     const endpoint = this.endpoints.get(path);
-    const token =
-      (endpoint?.token ? query.get(TOKEN_PARAM[endpoint.token]) : (query.get("access_token") ?? query.get("component_access_token"))) ??
-      undefined;
+    const token = (endpoint?.token && searchParams.get(TOKEN_PARAM[endpoint.token])) ?? undefined;
     const record = token === undefined ? undefined : this.tokens.get(token);
-    const { body, bodyIsJson } = parseBody(raw);
+    const body = parseBody(raw);
     const named = endpoint?.accountField && isObject(body) ? body[endpoint.accountField] : undefined;
     return {
-      method,
       path,
       kind: endpoint?.kind,
+      appId: typeof named === "string" ? named : record?.kind === "authorizer" ? record.owner : undefined,
       token,
       tokenKind: record?.kind,
       tokenSource: record?.source,
-      appId: typeof named === "string" ? named : record?.kind === "authorizer" ? record.owner : undefined,
       body,
-      bodyIsJson,
     };
   }
 
   /** What WeChat answers, and does: a set is applied here. */
-  protected answer(request: ApiRequest): Reply {
+  protected answer(method: string, request: ApiRequest): Reply {
     const endpoint = this.endpoints.get(request.path);
     if (!endpoint) return { ...wechatError(40066), status: 404 };
-    if (request.method !== "POST") return wechatError(43002);
+    if (method !== "POST") return wechatError(43002);
     const record = request.token ? this.tokens.get(request.token) : undefined;
     if (endpoint.token) {
       if (!request.token) return wechatError(41001);
@@ -385,17 +369,16 @@ export class WeChatApi {
       if (record.expiresAt <= Date.now()) return wechatError(42001);
     }
     if (request.body === undefined) return wechatError(44002);
-    if (!request.bodyIsJson || !isObject(request.body)) return wechatError(47001);
+    // Raw text that is not JSON is kept as a string, which is no object either.
+    if (!isObject(request.body)) return wechatError(47001);
     return endpoint.answer(request.body, record?.owner ?? "");
   }
 
   // ---- token endpoints -------------------------------------------------------------------------------------------
 
   private stableToken(b: Record<string, unknown>): Reply {
-    if (b.grant_type !== "client_credential") return wechatError(40002);
     if (typeof b.appid !== "string" || b.appid === "") return wechatError(41002);
     if (typeof b.secret !== "string" || b.secret === "") return wechatError(41004);
-    if (b.force_refresh !== undefined && typeof b.force_refresh !== "boolean") return wechatError(47001);
     const account = this.accounts.get(b.appid);
     if (!account) return wechatError(40013);
     if (account.appSecret === undefined || b.secret !== account.appSecret) return wechatError(40125);
@@ -532,14 +515,7 @@ export function defaultCallbackConfig(): CallbackConfigData {
   };
 }
 
-function cloneCallbackConfig(c: CallbackConfigData): CallbackConfigData {
-  return {
-    function_config: { enable: c.function_config.enable, callbacks: c.function_config.callbacks.map((r) => ({ ...r })) },
-    container_config: { ...c.container_config },
-  };
-}
-
-function accountInfo({ options: _o, callback: _c, stableToken: _s, ...info }: Account): AccountInfo {
+function accountInfo({ options: _o, callback: _c, stableToken: _s, ...info }: Account): AccountSpec {
   return info;
 }
 
@@ -550,12 +526,12 @@ function stringFields<K extends string>(b: Record<string, unknown>, keys: readon
   return b as Record<K, string>;
 }
 
-function parseBody(raw: string): { body: unknown; bodyIsJson: boolean } {
-  if (raw.trim() === "") return { body: undefined, bodyIsJson: false };
+function parseBody(raw: string): unknown {
+  if (raw.trim() === "") return undefined;
   try {
-    return { body: JSON.parse(raw), bodyIsJson: true };
+    return JSON.parse(raw);
   } catch {
-    return { body: raw, bodyIsJson: false };
+    return raw;
   }
 }
 
@@ -569,10 +545,6 @@ function isOptionName(name: string): name is OptionName {
 
 function hasOnlyKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
   return Object.keys(o).every((k) => keys.includes(k));
-}
-
-function checkAppId(appId: string): void {
-  if (!APP_ID_PATTERN.test(appId)) throw new Error(`an appId matches ${APP_ID_PATTERN}: ${appId}`);
 }
 
 /** A value derived from `seed`, the same in every emulator: prefix + `length` hex digits. */
