@@ -11,7 +11,8 @@
  * never logged, faulted or delayed.
  */
 import * as http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
 import { Answer, ApiRequest, CallKind, WeChatApi } from "./wechat";
 
@@ -57,7 +58,6 @@ export class WeChatEmulator extends WeChatApi {
   private latencyMs = 0;
   private readonly keepLog: boolean;
   private server?: http.Server;
-  private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(options: EmulatorOptions = {}) {
@@ -67,29 +67,17 @@ export class WeChatEmulator extends WeChatApi {
 
   /** Listens on 127.0.0.1 (port 0: any free port); resolves to "http://127.0.0.1:PORT". */
   async start(port = 0): Promise<string> {
-    if (this.server) throw new Error("emulator already started");
     const server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
     // Longer than clients' idle keep-alive, so the server never closes a socket a client is reusing.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
-    server.on("connection", (socket: Socket) => {
-      socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
-    server.on("clientError", (_err, socket) => socket.destroy());
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: "127.0.0.1", port, backlog: 4096 }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    server.listen({ host: "127.0.0.1", port, backlog: 4096 });
+    await once(server, "listening");
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  /** Closes the server and every socket, idle keep-alive ones too, and cancels the delayed answers. */
+  /** Closes the server and every connection, idle keep-alive ones too, and cancels the delayed answers. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
@@ -98,8 +86,6 @@ export class WeChatEmulator extends WeChatApi {
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
     await closed;
   }
 

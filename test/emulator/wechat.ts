@@ -189,7 +189,6 @@ export class WeChatApi {
   private readonly accounts = new Map<string, Account>();
   private readonly platforms = new Map<string, PlatformSpec>();
   private readonly tokens = new Map<string, TokenRecord>();
-  private tokenSeq = 0;
 
   private readonly endpoints = new Map<string, Endpoint>([
     ["/cgi-bin/stable_token", { kind: "token", accountField: "appid", answer: (b) => this.stableToken(b) }],
@@ -419,8 +418,8 @@ export class WeChatApi {
   }
 
   private mint(kind: TokenKind, source: TokenSource, owner: string): string {
-    // Opaque like the real ones (a provider must never parse a token); the sequence number makes each one unique.
-    const token = `${++this.tokenSeq}_${randomBytes(36).toString("base64url")}`;
+    // Opaque like the real ones: a provider must never parse a token.
+    const token = randomBytes(36).toString("base64url");
     this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_MS });
     return token;
   }
@@ -464,42 +463,33 @@ function setCallbackSections(account: Account, b: Record<string, unknown>): Repl
   return ok();
 }
 
-const CALLBACK_RULE_KEYS = ["msgType", "event", "env", "functionName", "enable"] as const;
-const CONTAINER_CONFIG_KEYS = ["enable", "qbase_env", "qbase_container_path", "text_mode"] as const;
+const CALLBACK_RULE_TYPES = { msgType: "string", event: "string", env: "string", functionName: "string", enable: "boolean" } as const;
+const CONTAINER_CONFIG_TYPES = { enable: "boolean", qbase_env: "string", qbase_container_path: "string", text_mode: "number" } as const;
 
 /** The section as a clean copy, or the errcode to answer. */
 function checkFunctionConfig(v: unknown): FunctionConfig | number {
-  if (!isObject(v) || !hasOnlyKeys(v, ["enable", "callbacks"])) return 47001;
-  if (v.enable === undefined || v.callbacks === undefined) return 40101;
-  if (typeof v.enable !== "boolean" || !Array.isArray(v.callbacks)) return 47001;
-  const callbacks: CallbackRule[] = [];
-  for (const r of v.callbacks) {
-    const rule = checkCallbackRule(r);
-    if (typeof rule === "number") return rule;
-    callbacks.push(rule);
-  }
-  return { enable: v.enable, callbacks };
+  const error = sectionError(v, { enable: "boolean", callbacks: "object" });
+  if (error) return error;
+  const { enable, callbacks } = v as { enable: boolean; callbacks: unknown };
+  if (!Array.isArray(callbacks)) return 47001;
+  const rules = callbacks.map(checkCallbackRule);
+  return rules.find((r) => typeof r === "number") ?? { enable, callbacks: rules as CallbackRule[] };
 }
 
 function checkCallbackRule(r: unknown): CallbackRule | number {
-  if (!isObject(r) || !hasOnlyKeys(r, CALLBACK_RULE_KEYS)) return 47001;
-  if (CALLBACK_RULE_KEYS.some((k) => r[k] === undefined)) return 40101;
-  const { msgType, event, env, functionName, enable } = r;
-  if (typeof msgType !== "string" || typeof event !== "string" || typeof env !== "string" || typeof functionName !== "string") return 47001;
-  if (typeof enable !== "boolean" || msgType === "") return 47001;
+  const error = sectionError(r, CALLBACK_RULE_TYPES);
+  if (error) return error;
+  const rule = { ...(r as CallbackRule) };
   // `event` names the event of msgType "event" and is empty for every other message type.
-  if ((msgType === "event") !== (event !== "")) return 47001;
-  return { msgType, event, env, functionName, enable };
+  return rule.msgType === "" || (rule.msgType === "event") !== (rule.event !== "") ? 47001 : rule;
 }
 
 /** Rejects, among others, the seed document's typo key "qbase_container_path " (a trailing space). */
 function checkContainerConfig(v: unknown): ContainerConfig | number {
-  if (!isObject(v) || !hasOnlyKeys(v, CONTAINER_CONFIG_KEYS)) return 47001;
-  if (CONTAINER_CONFIG_KEYS.some((k) => v[k] === undefined)) return 40101;
-  const { enable, qbase_env, qbase_container_path, text_mode } = v;
-  if (typeof enable !== "boolean" || typeof qbase_env !== "string" || typeof qbase_container_path !== "string") return 47001;
-  if (text_mode !== 1 && text_mode !== 2) return 47001;
-  return { enable, qbase_env, qbase_container_path, text_mode };
+  const error = sectionError(v, CONTAINER_CONFIG_TYPES);
+  if (error) return error;
+  const config = { ...(v as ContainerConfig) };
+  return config.text_mode === 1 || config.text_mode === 2 ? config : 47001;
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
@@ -521,9 +511,20 @@ function accountInfo({ options: _o, callback: _c, stableToken: _s, ...info }: Ac
 
 /** The body's named fields, or the errcode for one missing (40101) or not a string (47001). */
 function stringFields<K extends string>(b: Record<string, unknown>, keys: readonly K[]): Record<K, string> | number {
-  if (keys.some((k) => b[k] === undefined)) return 40101;
-  if (keys.some((k) => typeof b[k] !== "string")) return 47001;
-  return b as Record<K, string>;
+  return fieldError(b, Object.fromEntries(keys.map((k) => [k, "string"]))) ?? (b as Record<K, string>);
+}
+
+/** The errcode for a field missing (40101) or of another type than `types` gives it (47001). */
+function fieldError(o: Record<string, unknown>, types: Record<string, string>): number | undefined {
+  const keys = Object.keys(types);
+  if (keys.some((k) => o[k] === undefined)) return 40101;
+  if (keys.some((k) => typeof o[k] !== types[k])) return 47001;
+  return undefined;
+}
+
+/** fieldError, and 47001 for a section that is no object or has a key `types` does not name. */
+function sectionError(v: unknown, types: Record<string, string>): number | undefined {
+  return isObject(v) && hasOnlyKeys(v, Object.keys(types)) ? fieldError(v, types) : 47001;
 }
 
 function parseBody(raw: string): unknown {
