@@ -28,10 +28,6 @@ function parseArgs(argv: string[]): { port: number; latency: number; fleet: numb
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--help")) {
-    process.stdout.write(USAGE + "\n");
-    return;
-  }
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2));

@@ -38,15 +38,8 @@ export interface FaultHandle {
   remove(): void;
 }
 
-export const RANDOM_FAULT_KINDS = Object.freeze([
-  "errcode:-1",
-  "errcode:-1000",
-  "errcode:45011",
-  "http:500",
-  "http:502",
-  "http:503",
-  "drop",
-] as const);
+/** The transient faults: every one is worth a retry. */
+export const RANDOM_FAULT_KINDS = ["errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"] as const;
 export type RandomFaultKind = (typeof RANDOM_FAULT_KINDS)[number];
 
 export interface RandomFaultOptions {

@@ -14,7 +14,7 @@ import * as http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
-import { Answer, ApiRequest, CallKind, WeChatApi } from "./wechat";
+import { Answer, ApiRequest, CallKind, WeChatApi, jsonAnswer } from "./wechat";
 
 export type { FaultHandle } from "./faults";
 export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
@@ -166,23 +166,17 @@ export class WeChatEmulator extends WeChatApi {
   }
 
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
-    if (method === "GET" && url.split("?")[0] === "/__emulator/state") return sendJson(res, this.state());
-    const request = this.parse(url, raw);
-    const entry = this.record(request);
-    const fault = this.faults.pick(request.path, request.appId);
-    if (fault) entry.fault = fault.label;
-    // WeChat handles the request unless a fault answers instead, before the request got there.
-    const wechat = !fault?.answer || fault.afterApply ? this.answer(method, request) : undefined;
-    const answer = fault?.answer ?? wechat!;
-    this.after(this.latencyMs + (fault?.delayMs ?? 0), () => send(res, entry, answer));
-  }
-
-  private record(request: ApiRequest): RequestRecord {
-    const entry: RequestRecord = request;
+    if (method === "GET" && url.split("?")[0] === "/__emulator/state") return send(res, jsonAnswer(this.state()));
+    const entry: RequestRecord = this.parse(url, raw);
     if (this.keepLog) this.log.push(entry);
     this.counts.total++;
-    if (request.kind) this.counts[request.kind]++;
-    return entry;
+    if (entry.kind) this.counts[entry.kind]++;
+    const fault = this.faults.pick(entry.path, entry.appId);
+    if (fault) entry.fault = fault.label;
+    // WeChat handles the request unless a fault answers instead, before the request got there.
+    const wechat = !fault?.answer || fault.afterApply ? this.answer(method, entry) : undefined;
+    const answer = fault?.answer ?? wechat!;
+    this.after(this.latencyMs + (fault?.delayMs ?? 0), () => send(res, answer, entry));
   }
 
   private after(ms: number, task: () => void): void {
@@ -195,21 +189,16 @@ export class WeChatEmulator extends WeChatApi {
   }
 }
 
-function send(res: http.ServerResponse, entry: RequestRecord, answer: Answer): void {
+/** Sends the answer (unless the client is gone), and records its errcode in the request log's entry. */
+function send(res: http.ServerResponse, answer: Answer, entry?: RequestRecord): void {
   if (res.destroyed || res.writableEnded) return;
   if (answer === "drop") {
     res.socket?.destroy();
     return;
   }
-  entry.errcode = answer.errcode;
+  if (entry) entry.errcode = answer.errcode;
   res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.text) });
   res.end(answer.text);
-}
-
-function sendJson(res: http.ServerResponse, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
 }
 
 function matcher(f: RequestFilter): (r: RequestRecord) => boolean {

@@ -21,37 +21,24 @@ const OPTION_VALUES: Readonly<Record<OptionName, readonly string[]>> = {
   customer_service: ["0", "1"],
 };
 
-export interface CallbackRule {
-  msgType: string;
-  event: string;
-  env: string;
-  functionName: string;
-  enable: boolean;
-}
+// The fields of a callback rule and of the container section, with their types: both the types below and the checks.
+const CALLBACK_RULE_TYPES = { msgType: "string", event: "string", env: "string", functionName: "string", enable: "boolean" } as const;
+/** text_mode: 1 JSON, 2 XML. */
+const CONTAINER_CONFIG_TYPES = { enable: "boolean", qbase_env: "string", qbase_container_path: "string", text_mode: "number" } as const;
+type Fields<T> = { -readonly [K in keyof T]: T[K] extends "string" ? string : T[K] extends "boolean" ? boolean : number };
+
+export type CallbackRule = Fields<typeof CALLBACK_RULE_TYPES>;
+export type ContainerConfig = Fields<typeof CONTAINER_CONFIG_TYPES>;
 
 export interface FunctionConfig {
   enable: boolean;
   callbacks: CallbackRule[];
 }
 
-export interface ContainerConfig {
-  enable: boolean;
-  qbase_env: string;
-  qbase_container_path: string;
-  /** 1 = JSON, 2 = XML */
-  text_mode: number;
-}
-
 /** The message-push configuration as the API holds it (the `data` of getcallbackconfig). */
 export interface CallbackConfigData {
   function_config: FunctionConfig;
   container_config: ContainerConfig;
-}
-
-/** An out-of-band change: sections and fields left out keep their value. */
-export interface PartialCallbackConfig {
-  function_config?: Partial<FunctionConfig>;
-  container_config?: Partial<ContainerConfig>;
 }
 
 export interface AccountSpec {
@@ -310,7 +297,10 @@ export class WeChatApi {
   }
 
   /** An out-of-band change: sections and fields left out keep their value; the result must be valid. */
-  setCallbackConfig(appId: string, config: PartialCallbackConfig): void {
+  setCallbackConfig(
+    appId: string,
+    config: { function_config?: Partial<FunctionConfig>; container_config?: Partial<ContainerConfig> },
+  ): void {
     const account = this.account(appId);
     const merged: Record<string, unknown> = {};
     if (config.function_config) merged.function_config = { ...account.callback.function_config, ...config.function_config };
@@ -462,9 +452,6 @@ function setCallbackSections(account: Account, b: Record<string, unknown>): Repl
   account.callback = { function_config: fc, container_config: cc };
   return ok();
 }
-
-const CALLBACK_RULE_TYPES = { msgType: "string", event: "string", env: "string", functionName: "string", enable: "boolean" } as const;
-const CONTAINER_CONFIG_TYPES = { enable: "boolean", qbase_env: "string", qbase_container_path: "string", text_mode: "number" } as const;
 
 /** The section as a clean copy, or the errcode to answer. */
 function checkFunctionConfig(v: unknown): FunctionConfig | number {
