@@ -20,11 +20,6 @@ export type { FaultHandle } from "./faults";
 export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
 export { DEMO_CREDENTIALS, defaultCallbackConfig } from "./wechat";
 
-export interface EmulatorOptions {
-  /** Keep the request log; callCounts() counts either way. Default true. */
-  logRequests?: boolean;
-}
-
 /** What the request log holds of an API request. */
 export interface RequestRecord extends ApiRequest {
   /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
@@ -56,13 +51,12 @@ export class WeChatEmulator extends WeChatApi {
   private counts: CallCounts = { set: 0, get: 0, token: 0, total: 0 };
   private faults = new Faults();
   private latencyMs = 0;
-  private readonly keepLog: boolean;
   private server?: http.Server;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(options: EmulatorOptions = {}) {
+  /** logRequests false: no request log (the benchmark's long runs); callCounts() counts either way. */
+  constructor(private readonly config: { logRequests?: boolean } = {}) {
     super();
-    this.keepLog = options.logRequests ?? true;
   }
 
   /** Listens on 127.0.0.1 (port 0: any free port); resolves to "http://127.0.0.1:PORT". */
@@ -168,7 +162,7 @@ export class WeChatEmulator extends WeChatApi {
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
     if (method === "GET" && url.split("?")[0] === "/__emulator/state") return send(res, jsonAnswer(this.state()));
     const entry: RequestRecord = this.parse(url, raw);
-    if (this.keepLog) this.log.push(entry);
+    if (this.config.logRequests !== false) this.log.push(entry);
     this.counts.total++;
     if (entry.kind) this.counts[entry.kind]++;
     const fault = this.faults.pick(entry.path, entry.appId);
