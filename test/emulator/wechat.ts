@@ -200,11 +200,8 @@ export class WeChatApi {
 
   /** Registers an account, or updates the credentials of a known one (its settings stay). */
   addAccount(spec: AccountSpec): AccountSpec {
-    let account = this.accounts.get(spec.appId);
-    if (!account) {
-      account = { appId: spec.appId, options: defaultOptions(), callback: defaultCallbackConfig() };
-      this.accounts.set(spec.appId, account);
-    }
+    const account = this.accounts.get(spec.appId) ?? { appId: spec.appId, options: defaultOptions(), callback: defaultCallbackConfig() };
+    this.accounts.set(spec.appId, account);
     if (spec.appSecret !== undefined) account.appSecret = spec.appSecret;
     if (spec.platform !== undefined) {
       account.platform = spec.platform;
