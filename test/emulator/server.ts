@@ -52,7 +52,6 @@ export class WeChatEmulator extends WeChatApi {
   private faults = new Faults();
   private latencyMs = 0;
   private server?: http.Server;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
   /** logRequests false: no request log (the benchmark's long runs); callCounts() counts either way. */
   constructor(private readonly config: { logRequests?: boolean } = {}) {
@@ -71,12 +70,10 @@ export class WeChatEmulator extends WeChatApi {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  /** Closes the server and every connection, idle keep-alive ones too, and cancels the delayed answers. */
+  /** Closes the server and every connection, idle keep-alive ones too; an answer still delayed goes nowhere. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
@@ -170,16 +167,10 @@ export class WeChatEmulator extends WeChatApi {
     // WeChat handles the request unless a fault answers instead, before the request got there.
     const wechat = !fault?.answer || fault.afterApply ? this.answer(method, entry) : undefined;
     const answer = fault?.answer ?? wechat!;
-    this.after(this.latencyMs + (fault?.delayMs ?? 0), () => send(res, answer, entry));
-  }
-
-  private after(ms: number, task: () => void): void {
-    if (ms <= 0) return task();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      task();
-    }, ms);
-    this.timers.add(timer);
+    const delayMs = this.latencyMs + (fault?.delayMs ?? 0);
+    // unref: an answer still held when a suite ends keeps no process alive; stop() has closed its connection.
+    if (delayMs > 0) setTimeout(() => send(res, answer, entry), delayMs).unref();
+    else send(res, answer, entry);
   }
 }
 
