@@ -207,7 +207,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
   before(async function () {
     // Steps 3 and 5 assert what the real engine does (fail-fast, the stack's lock); the harness has neither.
     if (chooseEngine() !== "pulumi") this.skip();
-    emulator = new WeChatEmulator({ seed: FAULT_SEED });
+    emulator = new WeChatEmulator();
     emulator.addDemo();
     fleet = emulator.addFleet(demo.componentAppId, FLEET_SIZE);
     baseUrl = await emulator.start();

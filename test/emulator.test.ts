@@ -72,7 +72,7 @@ const getOption = async (token: string) => (await api(GET_OPTION, token, { optio
 describe("WeChat API emulator", function () {
   this.timeout(10_000);
   beforeEach(async () => {
-    emu = new WeChatEmulator({ seed: 42 });
+    emu = new WeChatEmulator();
     emu.addDemo();
     emu.addAccount({ appId: LONELY, appSecret: "lonely-secret" });
     base = await emu.start();
@@ -523,21 +523,6 @@ describe("WeChat API emulator", function () {
       const codes = [];
       for (let i = 0; i < 4; i++) codes.push((await getOption(token)).errcode);
       assert.deepEqual(codes, [-1, -1, 0, 0]);
-    });
-
-    it("probability: the same seed hits the same requests", async () => {
-      const pattern = async (seed: number) => {
-        const rule = emu.injectFault({ errcode: -1, probability: 0.5, seed });
-        let hits = "";
-        for (let i = 0; i < 40; i++) hits += (await getOption(token)).errcode === 0 ? "." : "x";
-        rule.remove();
-        return hits;
-      };
-      const seven = await pattern(7);
-      assert.equal(await pattern(7), seven);
-      assert.notEqual(await pattern(8), seven);
-      const hits = seven.split("x").length - 1;
-      assert.ok(hits > 5 && hits < 35, `about half should be hit: ${seven}`);
     });
   });
 

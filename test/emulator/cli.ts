@@ -19,26 +19,21 @@ function parseArgs(argv: string[]): { port: number; latency: number; fleet: numb
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const name = flag.slice(2) as keyof typeof args;
-    if (!flag.startsWith("--") || !(name in args)) throw new Error(`unknown argument ${argv[i]}`);
+    if (!flag.startsWith("--") || !(name in args)) usageError(`unknown argument ${argv[i]}`);
     const value = Number(inline ?? argv[++i]);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`${flag} needs a whole number >= 0`);
+    if (!Number.isInteger(value) || value < 0) usageError(`${flag} needs a whole number >= 0`);
     args[name] = value;
   }
   return args;
 }
 
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
-  if (process.argv.includes("--help")) {
-    process.stdout.write(USAGE + "\n");
-    return;
-  }
-  let args: ReturnType<typeof parseArgs>;
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const args = parseArgs(process.argv.slice(2));
   const emulator = new WeChatEmulator();
   const credentials = emulator.addDemo();
   const fleet = args.fleet > 0 ? emulator.addFleet(credentials.componentAppId, args.fleet) : undefined;

@@ -6,7 +6,7 @@
  * A fault's request is not applied, unless the rule says afterApply: then WeChat applies it first and only the answer
  * fails (a set that landed, whose answer was lost). A delay alone never holds back the change, only the answer.
  */
-import { Random, seededRandom, seedFromString } from "./random";
+import { STATUS_CODES } from "node:http";
 import { Answer, Reply, jsonAnswer, wechatError } from "./wechat";
 
 export interface FaultRule {
@@ -32,31 +32,20 @@ export interface FaultRule {
   afterApply?: boolean;
   /** How many matching requests it hits; default every one. */
   times?: number;
-  /** Chance 0..1 that a matching request is hit, drawn from a PRNG seeded with `seed`. */
-  probability?: number;
-  /** Default: derived from the emulator's seed and the rule's number. */
-  seed?: number;
 }
 
 export interface FaultHandle {
   remove(): void;
 }
 
-export const RANDOM_FAULT_KINDS = Object.freeze([
-  "errcode:-1",
-  "errcode:-1000",
-  "errcode:45011",
-  "http:500",
-  "http:502",
-  "http:503",
-  "drop",
-] as const);
+/** The transient faults: every one is worth a retry. */
+export const RANDOM_FAULT_KINDS = ["errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"] as const;
 export type RandomFaultKind = (typeof RANDOM_FAULT_KINDS)[number];
 
 export interface RandomFaultOptions {
   /** Probability 0..1 that a request fails; 0 turns random faults off. */
   rate: number;
-  /** Default: the emulator's seed. */
+  /** Seed of the draws: the same seed and the same requests fail the same way. Default 1. */
   seed?: number;
   /** Picked from uniformly; default every one of RANDOM_FAULT_KINDS. */
   kinds?: readonly RandomFaultKind[];
@@ -74,14 +63,8 @@ export interface Fault {
   afterApply: boolean;
 }
 
-interface ActiveRule {
-  rule: FaultRule;
-  remaining: number;
-  random?: Random;
-}
-
 /** What a rule sends, and its label. */
-export function faultAnswer(rule: FaultRule): Pick<Fault, "label" | "answer"> {
+function faultAnswer(rule: FaultRule): Pick<Fault, "label" | "answer"> {
   if (rule.drop) return { label: "drop", answer: "drop" };
   if (rule.httpStatus !== undefined) return { label: `http:${rule.httpStatus}`, answer: gatewayError(rule.httpStatus) };
   if (rule.body !== undefined) return { label: "body", answer: bodyAnswer(rule.body) };
@@ -98,34 +81,20 @@ function bodyAnswer(body: unknown): Reply {
 }
 
 function gatewayError(status: number): Reply {
-  const title = `${status} ${GATEWAY_REASONS[status] ?? "Error"}`;
+  const title = `${status} ${STATUS_CODES[status] ?? "Error"}`;
   const text = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
   return { status, contentType: "text/html", text };
 }
 
-const GATEWAY_REASONS: Readonly<Record<number, string>> = {
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
 export class Faults {
-  private rules: ActiveRule[] = [];
-  private rulesAdded = 0;
-  private random?: Required<Omit<RandomFaultOptions, "seed">> & { draw: Random };
+  private rules: (FaultRule & { remaining: number })[] = [];
+  private random?: Required<Omit<RandomFaultOptions, "seed">> & { draw: () => number };
   private tally: Record<string, number> = {};
-
-  constructor(private readonly seed: number) {}
 
   inject(rule: FaultRule): FaultHandle {
     const ways = [rule.errcode !== undefined, rule.httpStatus !== undefined, rule.body !== undefined, rule.drop === true];
     if (ways.filter(Boolean).length > 1) throw new Error("a fault rule answers one way: errcode, httpStatus, body or drop");
-    if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 1)) throw new Error("times must be an integer >= 1");
-    if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) throw new Error("probability must be in 0..1");
-    const number = ++this.rulesAdded;
-    const active: ActiveRule = { rule: { ...rule }, remaining: rule.times ?? Infinity };
-    if (rule.probability !== undefined) active.random = seededRandom(rule.seed ?? seedFromString(`${this.seed}:rule:${number}`));
+    const active = { ...rule, remaining: rule.times ?? Infinity };
     this.rules.push(active);
     return { remove: () => (this.rules = this.rules.filter((r) => r !== active)) };
   }
@@ -138,11 +107,7 @@ export class Faults {
 
   setRandom(options: RandomFaultOptions): void {
     const { rate, kinds = RANDOM_FAULT_KINDS, afterApplyShare = 0 } = options;
-    if (!(rate >= 0 && rate <= 1) || !(afterApplyShare >= 0 && afterApplyShare <= 1))
-      throw new Error("rate and afterApplyShare are in 0..1");
-    if (kinds.length === 0 || kinds.some((k) => !RANDOM_FAULT_KINDS.includes(k)))
-      throw new Error(`kinds are some of ${RANDOM_FAULT_KINDS}`);
-    this.random = rate === 0 ? undefined : { rate, kinds: [...kinds], afterApplyShare, draw: seededRandom(options.seed ?? this.seed) };
+    this.random = rate === 0 ? undefined : { rate, kinds: [...kinds], afterApplyShare, draw: seededRandom(options.seed ?? 1) };
   }
 
   /** Faults so far by label, and "total". */
@@ -161,12 +126,10 @@ export class Faults {
   }
 
   private fromRules(path: string, appId: string | undefined): Fault | undefined {
-    for (const active of this.rules) {
-      const { rule } = active;
+    for (const rule of this.rules) {
       if (rule.path !== undefined && (typeof rule.path === "string" ? rule.path !== path : !rule.path.test(path))) continue;
       if (rule.appId !== undefined && rule.appId !== appId) continue;
-      if (active.random && !(active.random() < rule.probability!)) continue;
-      if (--active.remaining <= 0) this.rules = this.rules.filter((r) => r !== active);
+      if (--rule.remaining <= 0) this.rules = this.rules.filter((r) => r !== rule);
       return { ...faultAnswer(rule), delayMs: rule.delayMs ?? 0, afterApply: rule.afterApply === true };
     }
     return undefined;
@@ -181,4 +144,19 @@ export class Faults {
     const rule: FaultRule = what === "drop" ? { drop: true } : what === "http" ? { httpStatus: Number(n) } : { errcode: Number(n) };
     return { ...faultAnswer(rule), delayMs: 0, afterApply };
   }
+}
+
+/**
+ * Floats in [0, 1) from a 32-bit seed ("mulberry32": a Weyl sequence through an integer mix), because Math.random
+ * cannot be seeded and a faulted run must be reproducible.
+ */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 0x100000000;
+  };
 }

@@ -11,50 +11,17 @@
  * never logged, faulted or delayed.
  */
 import * as http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
-import { Answer, ApiRequest, CallKind, TokenKind, TokenSource, WeChatApi } from "./wechat";
+import { Answer, ApiRequest, CallKind, WeChatApi, jsonAnswer } from "./wechat";
 
-export type { FaultHandle, FaultRule, RandomFaultKind, RandomFaultOptions } from "./faults";
-export { RANDOM_FAULT_KINDS } from "./faults";
-export type {
-  AccountInfo,
-  AccountSpec,
-  AuthorizerOptions,
-  CallKind,
-  CallbackConfigData,
-  CallbackRule,
-  ContainerConfig,
-  FleetAccount,
-  FunctionConfig,
-  OptionName,
-  PartialCallbackConfig,
-  PlatformSpec,
-  TokenKind,
-  TokenSource,
-} from "./wechat";
-export { DEMO_CREDENTIALS, ERRMSG, defaultCallbackConfig } from "./wechat";
+export type { FaultHandle } from "./faults";
+export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
+export { DEMO_CREDENTIALS, defaultCallbackConfig } from "./wechat";
 
-export interface EmulatorOptions {
-  /** Seed of the fault rules with a probability, and default seed of the random faults. Default 1. */
-  seed?: number;
-  /** Keep the request log; callCounts() counts either way. Default true. */
-  logRequests?: boolean;
-}
-
-export interface RequestRecord {
-  path: string;
-  /** undefined for a path that is no endpoint. */
-  kind?: CallKind;
-  /** The account concerned: its authorizer token's, else the one the body names (stable_token `appid`,
-   *  api_authorizer_token `authorizer_appid`, api_component_token `component_appid`). */
-  appId?: string;
-  /** The token sent in the query. */
-  token?: string;
-  tokenKind?: TokenKind;
-  tokenSource?: TokenSource;
-  /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
-  body: unknown;
+/** What the request log holds of an API request. */
+export interface RequestRecord extends ApiRequest {
   /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
    *  answer without a numeric errcode. */
   errcode?: number;
@@ -82,56 +49,34 @@ export interface CallCounts {
 export class WeChatEmulator extends WeChatApi {
   private readonly log: RequestRecord[] = [];
   private counts: CallCounts = { set: 0, get: 0, token: 0, total: 0 };
-  private faults: Faults;
+  private faults = new Faults();
   private latencyMs = 0;
-  private readonly seed: number;
-  private readonly keepLog: boolean;
   private server?: http.Server;
-  private readonly sockets = new Set<Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(options: EmulatorOptions = {}) {
+  /** logRequests false: no request log (the benchmark's long runs); callCounts() counts either way. */
+  constructor(private readonly config: { logRequests?: boolean } = {}) {
     super();
-    this.seed = (options.seed ?? 1) >>> 0;
-    this.faults = new Faults(this.seed);
-    this.keepLog = options.logRequests ?? true;
   }
 
   /** Listens on 127.0.0.1 (port 0: any free port); resolves to "http://127.0.0.1:PORT". */
   async start(port = 0): Promise<string> {
-    if (this.server) throw new Error("emulator already started");
     const server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
     // Longer than clients' idle keep-alive, so the server never closes a socket a client is reusing.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
-    server.on("connection", (socket: Socket) => {
-      socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
-    server.on("clientError", (_err, socket) => socket.destroy());
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: "127.0.0.1", port, backlog: 4096 }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    server.listen({ host: "127.0.0.1", port, backlog: 4096 });
+    await once(server, "listening");
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  /** Closes the server and every socket, idle keep-alive ones too, and cancels the delayed answers. */
+  /** Closes the server and every connection, idle keep-alive ones too; an answer still delayed goes nowhere. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
     await closed;
   }
 
@@ -182,7 +127,6 @@ export class WeChatEmulator extends WeChatApi {
 
   /** Added to every API answer. */
   setLatency(ms: number): void {
-    if (!(ms >= 0)) throw new Error("latency must be >= 0");
     this.latencyMs = ms;
   }
 
@@ -191,7 +135,7 @@ export class WeChatEmulator extends WeChatApi {
   reset(options: { tokens?: boolean } = {}): void {
     this.resetSettings();
     this.clearRequests();
-    this.faults = new Faults(this.seed);
+    this.faults = new Faults();
     if (options.tokens) this.revokeTokens();
   }
 
@@ -213,50 +157,31 @@ export class WeChatEmulator extends WeChatApi {
   }
 
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
-    if (url.startsWith("/__emulator/")) return this.control(method, url, res);
-    const request = this.parse(method, url, raw);
-    const entry = this.record(request);
-    const fault = this.faults.pick(request.path, request.appId);
+    if (method === "GET" && url.split("?")[0] === "/__emulator/state") return send(res, jsonAnswer(this.state()));
+    const entry: RequestRecord = this.parse(url, raw);
+    if (this.config.logRequests !== false) this.log.push(entry);
+    this.counts.total++;
+    if (entry.kind) this.counts[entry.kind]++;
+    const fault = this.faults.pick(entry.path, entry.appId);
     if (fault) entry.fault = fault.label;
     // WeChat handles the request unless a fault answers instead, before the request got there.
-    const wechat = !fault?.answer || fault.afterApply ? this.answer(request) : undefined;
+    const wechat = !fault?.answer || fault.afterApply ? this.answer(method, entry) : undefined;
     const answer = fault?.answer ?? wechat!;
-    this.after(this.latencyMs + (fault?.delayMs ?? 0), () => send(res, entry, answer));
-  }
-
-  private record(request: ApiRequest): RequestRecord {
-    const { path, kind, appId, token, tokenKind, tokenSource, body } = request;
-    const entry: RequestRecord = { path, kind, appId, token, tokenKind, tokenSource, body };
-    if (this.keepLog) this.log.push(entry);
-    this.counts.total++;
-    if (kind) this.counts[kind]++;
-    return entry;
-  }
-
-  private after(ms: number, task: () => void): void {
-    if (ms <= 0) return task();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      task();
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  private control(method: string, url: string, res: http.ServerResponse): void {
-    const found = method === "GET" && url.split("?")[0] === "/__emulator/state";
-    const text = JSON.stringify(found ? this.state() : { error: `no control endpoint ${method} ${url}` });
-    res.writeHead(found ? 200 : 404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-    res.end(text);
+    const delayMs = this.latencyMs + (fault?.delayMs ?? 0);
+    // unref: an answer still held when a suite ends keeps no process alive; stop() has closed its connection.
+    if (delayMs > 0) setTimeout(() => send(res, answer, entry), delayMs).unref();
+    else send(res, answer, entry);
   }
 }
 
-function send(res: http.ServerResponse, entry: RequestRecord, answer: Answer): void {
+/** Sends the answer (unless the client is gone), and records its errcode in the request log's entry. */
+function send(res: http.ServerResponse, answer: Answer, entry?: RequestRecord): void {
   if (res.destroyed || res.writableEnded) return;
   if (answer === "drop") {
     res.socket?.destroy();
     return;
   }
-  entry.errcode = answer.errcode;
+  if (entry) entry.errcode = answer.errcode;
   res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.text) });
   res.end(answer.text);
 }

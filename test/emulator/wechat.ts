@@ -21,37 +21,24 @@ const OPTION_VALUES: Readonly<Record<OptionName, readonly string[]>> = {
   customer_service: ["0", "1"],
 };
 
-export interface CallbackRule {
-  msgType: string;
-  event: string;
-  env: string;
-  functionName: string;
-  enable: boolean;
-}
+// The fields of a callback rule and of the container section, with their types: both the types below and the checks.
+const CALLBACK_RULE_TYPES = { msgType: "string", event: "string", env: "string", functionName: "string", enable: "boolean" } as const;
+/** text_mode: 1 JSON, 2 XML. */
+const CONTAINER_CONFIG_TYPES = { enable: "boolean", qbase_env: "string", qbase_container_path: "string", text_mode: "number" } as const;
+type Fields<T> = { -readonly [K in keyof T]: T[K] extends "string" ? string : T[K] extends "boolean" ? boolean : number };
+
+export type CallbackRule = Fields<typeof CALLBACK_RULE_TYPES>;
+export type ContainerConfig = Fields<typeof CONTAINER_CONFIG_TYPES>;
 
 export interface FunctionConfig {
   enable: boolean;
   callbacks: CallbackRule[];
 }
 
-export interface ContainerConfig {
-  enable: boolean;
-  qbase_env: string;
-  qbase_container_path: string;
-  /** 1 = JSON, 2 = XML */
-  text_mode: number;
-}
-
 /** The message-push configuration as the API holds it (the `data` of getcallbackconfig). */
 export interface CallbackConfigData {
   function_config: FunctionConfig;
   container_config: ContainerConfig;
-}
-
-/** An out-of-band change: sections and fields left out keep their value. */
-export interface PartialCallbackConfig {
-  function_config?: Partial<FunctionConfig>;
-  container_config?: Partial<ContainerConfig>;
 }
 
 export interface AccountSpec {
@@ -64,7 +51,6 @@ export interface AccountSpec {
   refreshToken?: string;
 }
 
-export type AccountInfo = AccountSpec;
 export type FleetAccount = Required<AccountSpec>;
 
 export interface PlatformSpec {
@@ -93,7 +79,6 @@ export const ERRMSG: Readonly<Record<number, string>> = Object.freeze({
   [-1]: "system error",
   [-1000]: "system error",
   40001: "invalid credential, access_token is invalid or not latest",
-  40002: "invalid grant_type",
   40013: "invalid appid",
   40014: "invalid access_token",
   40066: "invalid url",
@@ -144,18 +129,18 @@ const ok = (extra: Record<string, unknown> = {}) => jsonAnswer({ errcode: 0, err
 
 /** A request to an API path, parsed once for the request log, the fault rules and the answer. */
 export interface ApiRequest {
-  method: string;
   path: string;
   /** undefined: no endpoint has this path. */
   kind?: CallKind;
+  /** The account concerned: its authorizer token's, else the one the body names (stable_token `appid`,
+   *  api_authorizer_token `authorizer_appid`, api_component_token `component_appid`). */
+  appId?: string;
+  /** The token sent in the query parameter the endpoint reads. */
   token?: string;
   tokenKind?: TokenKind;
   tokenSource?: TokenSource;
-  /** The account concerned: the one its authorizer token belongs to, or the one its body names. */
-  appId?: string;
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
-  bodyIsJson: boolean;
 }
 
 interface Endpoint {
@@ -170,7 +155,6 @@ interface Endpoint {
 
 const TOKEN_PARAM: Readonly<Record<TokenKind, string>> = { authorizer: "access_token", component: "component_access_token" };
 const TOKEN_LIFETIME_MS = 7200 * 1000;
-const APP_ID_PATTERN = /^wx[0-9a-f]{16}$/;
 
 interface Account extends AccountSpec {
   options: AuthorizerOptions;
@@ -192,7 +176,6 @@ export class WeChatApi {
   private readonly accounts = new Map<string, Account>();
   private readonly platforms = new Map<string, PlatformSpec>();
   private readonly tokens = new Map<string, TokenRecord>();
-  private tokenSeq = 0;
 
   private readonly endpoints = new Map<string, Endpoint>([
     ["/cgi-bin/stable_token", { kind: "token", accountField: "appid", answer: (b) => this.stableToken(b) }],
@@ -216,14 +199,9 @@ export class WeChatApi {
   // ---- accounts and platforms ------------------------------------------------------------------------------------
 
   /** Registers an account, or updates the credentials of a known one (its settings stay). */
-  addAccount(spec: AccountSpec): AccountInfo {
-    checkAppId(spec.appId);
-    if (spec.platform !== undefined) checkAppId(spec.platform);
-    let account = this.accounts.get(spec.appId);
-    if (!account) {
-      account = { appId: spec.appId, options: defaultOptions(), callback: defaultCallbackConfig() };
-      this.accounts.set(spec.appId, account);
-    }
+  addAccount(spec: AccountSpec): AccountSpec {
+    const account = this.accounts.get(spec.appId) ?? { appId: spec.appId, options: defaultOptions(), callback: defaultCallbackConfig() };
+    this.accounts.set(spec.appId, account);
     if (spec.appSecret !== undefined) account.appSecret = spec.appSecret;
     if (spec.platform !== undefined) {
       account.platform = spec.platform;
@@ -233,7 +211,6 @@ export class WeChatApi {
   }
 
   addPlatform(spec: PlatformSpec): void {
-    checkAppId(spec.componentAppId);
     this.platforms.set(spec.componentAppId, { ...spec });
   }
 
@@ -260,7 +237,7 @@ export class WeChatApi {
   }
 
   /** Every account with its credentials (they are fake). */
-  accountList(): AccountInfo[] {
+  accountList(): AccountSpec[] {
     return [...this.accounts.values()].map(accountInfo);
   }
 
@@ -306,7 +283,7 @@ export class WeChatApi {
   }
 
   callbackConfig(appId: string): CallbackConfigData {
-    return cloneCallbackConfig(this.account(appId).callback);
+    return structuredClone(this.account(appId).callback);
   }
 
   /** An out-of-band change (someone clicked in the WeChat console), held to the values the API allows. */
@@ -317,7 +294,10 @@ export class WeChatApi {
   }
 
   /** An out-of-band change: sections and fields left out keep their value; the result must be valid. */
-  setCallbackConfig(appId: string, config: PartialCallbackConfig): void {
+  setCallbackConfig(
+    appId: string,
+    config: { function_config?: Partial<FunctionConfig>; container_config?: Partial<ContainerConfig> },
+  ): void {
     const account = this.account(appId);
     const merged: Record<string, unknown> = {};
     if (config.function_config) merged.function_config = { ...account.callback.function_config, ...config.function_config };
@@ -327,14 +307,10 @@ export class WeChatApi {
   }
 
   /** Every account's settings (what GET /__emulator/state answers). */
-  state(): {
-    accounts: Record<string, { platform?: string; options: AuthorizerOptions; callbackConfig: CallbackConfigData }>;
-    platforms: string[];
-  } {
-    const accounts = [...this.accounts.values()].map((a) => [
-      a.appId,
-      { platform: a.platform, options: { ...a.options }, callbackConfig: cloneCallbackConfig(a.callback) },
-    ]);
+  state() {
+    const accounts = [...this.accounts.values()].map(
+      (a) => [a.appId, { platform: a.platform, options: { ...a.options }, callbackConfig: structuredClone(a.callback) }] as const,
+    );
     return { accounts: Object.fromEntries(accounts), platforms: [...this.platforms.keys()] };
   }
 
@@ -348,35 +324,29 @@ export class WeChatApi {
 
   // ---- requests --------------------------------------------------------------------------------------------------
 
-  protected parse(method: string, url: string, raw: string): ApiRequest {
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
-    const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  protected parse(url: string, raw: string): ApiRequest {
+    const { pathname: path, searchParams } = new URL(url, "http://emulator");
     const endpoint = this.endpoints.get(path);
-    const token =
-      (endpoint?.token ? query.get(TOKEN_PARAM[endpoint.token]) : (query.get("access_token") ?? query.get("component_access_token"))) ??
-      undefined;
+    const token = (endpoint?.token && searchParams.get(TOKEN_PARAM[endpoint.token])) ?? undefined;
     const record = token === undefined ? undefined : this.tokens.get(token);
-    const { body, bodyIsJson } = parseBody(raw);
+    const body = parseBody(raw);
     const named = endpoint?.accountField && isObject(body) ? body[endpoint.accountField] : undefined;
     return {
-      method,
       path,
       kind: endpoint?.kind,
+      appId: typeof named === "string" ? named : record?.kind === "authorizer" ? record.owner : undefined,
       token,
       tokenKind: record?.kind,
       tokenSource: record?.source,
-      appId: typeof named === "string" ? named : record?.kind === "authorizer" ? record.owner : undefined,
       body,
-      bodyIsJson,
     };
   }
 
   /** What WeChat answers, and does: a set is applied here. */
-  protected answer(request: ApiRequest): Reply {
+  protected answer(method: string, request: ApiRequest): Reply {
     const endpoint = this.endpoints.get(request.path);
     if (!endpoint) return { ...wechatError(40066), status: 404 };
-    if (request.method !== "POST") return wechatError(43002);
+    if (method !== "POST") return wechatError(43002);
     const record = request.token ? this.tokens.get(request.token) : undefined;
     if (endpoint.token) {
       if (!request.token) return wechatError(41001);
@@ -385,17 +355,16 @@ export class WeChatApi {
       if (record.expiresAt <= Date.now()) return wechatError(42001);
     }
     if (request.body === undefined) return wechatError(44002);
-    if (!request.bodyIsJson || !isObject(request.body)) return wechatError(47001);
+    // Raw text that is not JSON is kept as a string, which is no object either.
+    if (!isObject(request.body)) return wechatError(47001);
     return endpoint.answer(request.body, record?.owner ?? "");
   }
 
   // ---- token endpoints -------------------------------------------------------------------------------------------
 
   private stableToken(b: Record<string, unknown>): Reply {
-    if (b.grant_type !== "client_credential") return wechatError(40002);
     if (typeof b.appid !== "string" || b.appid === "") return wechatError(41002);
     if (typeof b.secret !== "string" || b.secret === "") return wechatError(41004);
-    if (b.force_refresh !== undefined && typeof b.force_refresh !== "boolean") return wechatError(47001);
     const account = this.accounts.get(b.appid);
     if (!account) return wechatError(40013);
     if (account.appSecret === undefined || b.secret !== account.appSecret) return wechatError(40125);
@@ -436,8 +405,8 @@ export class WeChatApi {
   }
 
   private mint(kind: TokenKind, source: TokenSource, owner: string): string {
-    // Opaque like the real ones (a provider must never parse a token); the sequence number makes each one unique.
-    const token = `${++this.tokenSeq}_${randomBytes(36).toString("base64url")}`;
+    // Opaque like the real ones: a provider must never parse a token.
+    const token = randomBytes(36).toString("base64url");
     this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_MS });
     return token;
   }
@@ -481,42 +450,30 @@ function setCallbackSections(account: Account, b: Record<string, unknown>): Repl
   return ok();
 }
 
-const CALLBACK_RULE_KEYS = ["msgType", "event", "env", "functionName", "enable"] as const;
-const CONTAINER_CONFIG_KEYS = ["enable", "qbase_env", "qbase_container_path", "text_mode"] as const;
-
 /** The section as a clean copy, or the errcode to answer. */
 function checkFunctionConfig(v: unknown): FunctionConfig | number {
-  if (!isObject(v) || !hasOnlyKeys(v, ["enable", "callbacks"])) return 47001;
-  if (v.enable === undefined || v.callbacks === undefined) return 40101;
-  if (typeof v.enable !== "boolean" || !Array.isArray(v.callbacks)) return 47001;
-  const callbacks: CallbackRule[] = [];
-  for (const r of v.callbacks) {
-    const rule = checkCallbackRule(r);
-    if (typeof rule === "number") return rule;
-    callbacks.push(rule);
-  }
-  return { enable: v.enable, callbacks };
+  const error = sectionError(v, { enable: "boolean", callbacks: "object" });
+  if (error) return error;
+  const { enable, callbacks } = v as { enable: boolean; callbacks: unknown };
+  if (!Array.isArray(callbacks)) return 47001;
+  const rules = callbacks.map(checkCallbackRule);
+  return rules.find((r) => typeof r === "number") ?? { enable, callbacks: rules as CallbackRule[] };
 }
 
 function checkCallbackRule(r: unknown): CallbackRule | number {
-  if (!isObject(r) || !hasOnlyKeys(r, CALLBACK_RULE_KEYS)) return 47001;
-  if (CALLBACK_RULE_KEYS.some((k) => r[k] === undefined)) return 40101;
-  const { msgType, event, env, functionName, enable } = r;
-  if (typeof msgType !== "string" || typeof event !== "string" || typeof env !== "string" || typeof functionName !== "string") return 47001;
-  if (typeof enable !== "boolean" || msgType === "") return 47001;
+  const error = sectionError(r, CALLBACK_RULE_TYPES);
+  if (error) return error;
+  const rule = { ...(r as CallbackRule) };
   // `event` names the event of msgType "event" and is empty for every other message type.
-  if ((msgType === "event") !== (event !== "")) return 47001;
-  return { msgType, event, env, functionName, enable };
+  return rule.msgType === "" || (rule.msgType === "event") !== (rule.event !== "") ? 47001 : rule;
 }
 
 /** Rejects, among others, the seed document's typo key "qbase_container_path " (a trailing space). */
 function checkContainerConfig(v: unknown): ContainerConfig | number {
-  if (!isObject(v) || !hasOnlyKeys(v, CONTAINER_CONFIG_KEYS)) return 47001;
-  if (CONTAINER_CONFIG_KEYS.some((k) => v[k] === undefined)) return 40101;
-  const { enable, qbase_env, qbase_container_path, text_mode } = v;
-  if (typeof enable !== "boolean" || typeof qbase_env !== "string" || typeof qbase_container_path !== "string") return 47001;
-  if (text_mode !== 1 && text_mode !== 2) return 47001;
-  return { enable, qbase_env, qbase_container_path, text_mode };
+  const error = sectionError(v, CONTAINER_CONFIG_TYPES);
+  if (error) return error;
+  const config = { ...(v as ContainerConfig) };
+  return config.text_mode === 1 || config.text_mode === 2 ? config : 47001;
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
@@ -532,30 +489,34 @@ export function defaultCallbackConfig(): CallbackConfigData {
   };
 }
 
-function cloneCallbackConfig(c: CallbackConfigData): CallbackConfigData {
-  return {
-    function_config: { enable: c.function_config.enable, callbacks: c.function_config.callbacks.map((r) => ({ ...r })) },
-    container_config: { ...c.container_config },
-  };
-}
-
-function accountInfo({ options: _o, callback: _c, stableToken: _s, ...info }: Account): AccountInfo {
+function accountInfo({ options: _o, callback: _c, stableToken: _s, ...info }: Account): AccountSpec {
   return info;
 }
 
 /** The body's named fields, or the errcode for one missing (40101) or not a string (47001). */
 function stringFields<K extends string>(b: Record<string, unknown>, keys: readonly K[]): Record<K, string> | number {
-  if (keys.some((k) => b[k] === undefined)) return 40101;
-  if (keys.some((k) => typeof b[k] !== "string")) return 47001;
-  return b as Record<K, string>;
+  return fieldError(b, Object.fromEntries(keys.map((k) => [k, "string"]))) ?? (b as Record<K, string>);
 }
 
-function parseBody(raw: string): { body: unknown; bodyIsJson: boolean } {
-  if (raw.trim() === "") return { body: undefined, bodyIsJson: false };
+/** The errcode for a field missing (40101) or of another type than `types` gives it (47001). */
+function fieldError(o: Record<string, unknown>, types: Record<string, string>): number | undefined {
+  const keys = Object.keys(types);
+  if (keys.some((k) => o[k] === undefined)) return 40101;
+  if (keys.some((k) => typeof o[k] !== types[k])) return 47001;
+  return undefined;
+}
+
+/** fieldError, and 47001 for a section that is no object or has a key `types` does not name. */
+function sectionError(v: unknown, types: Record<string, string>): number | undefined {
+  return isObject(v) && hasOnlyKeys(v, Object.keys(types)) ? fieldError(v, types) : 47001;
+}
+
+function parseBody(raw: string): unknown {
+  if (raw.trim() === "") return undefined;
   try {
-    return { body: JSON.parse(raw), bodyIsJson: true };
+    return JSON.parse(raw);
   } catch {
-    return { body: raw, bodyIsJson: false };
+    return raw;
   }
 }
 
@@ -569,10 +530,6 @@ function isOptionName(name: string): name is OptionName {
 
 function hasOnlyKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
   return Object.keys(o).every((k) => keys.includes(k));
-}
-
-function checkAppId(appId: string): void {
-  if (!APP_ID_PATTERN.test(appId)) throw new Error(`an appId matches ${APP_ID_PATTERN}: ${appId}`);
 }
 
 /** A value derived from `seed`, the same in every emulator: prefix + `length` hex digits. */
