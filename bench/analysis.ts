@@ -1,11 +1,11 @@
 /**
- * What the benchmark concludes, computed from the runs alone: ratios to the floors, the real CLI's checkpoint cost
- * and its --parallel sweep, and the targets as data rows `{ name, value, limit }` with the verdict `value <= limit`.
- * Pure functions of a `BenchResult`'s runs, so a script can recompute them from a recorded JSON file.
+ * What the runs come to, as pure functions of them (so also of a recorded result's): ratios to the floors, the real
+ * CLI's checkpoint cost and --parallel sweep, and the targets as data rows `{ name, value, limit }`, met if value <= limit.
  */
 import { CallCounts } from "../test/emulator/server";
-import { accountsFor } from "./fleet";
+import { accountsFor } from "./emulator";
 
+/** One measurement, as the JSON result records it. */
 export interface Run {
   part: "floor" | "host" | "e2e";
   /** floor: "set-only" | "same calls"; host: "provider" | "no-I/O" | "in memory"; e2e: "up" | "no-op up" | "preview". */
@@ -14,38 +14,35 @@ export interface Run {
   n: number;
   latencyMs: number;
   parallel: number;
-  /** e2e on the real CLI: false with PULUMI_SKIP_CHECKPOINTS=true. */
-  checkpoints?: boolean;
+  checkpoints?: boolean; // e2e on the real CLI: false with PULUMI_SKIP_CHECKPOINTS=true
   wallMs: number;
-  /** By process (client, host, driver, engine, program, emulator). */
-  cpuMs: Record<string, number>;
+  cpuMs: Record<string, number>; // by process: client (the floor), host, driver, host start, engine, program, ...
+  // The provider host's peak RSS; the bytes the engine process wrote (the real CLI's checkpoints).
   peakRssBytes?: number;
-  /** Bytes the engine process wrote (wchar): the real CLI's checkpoints. */
   engineWrittenBytes?: number;
   calls?: CallCounts;
-  stateBytes?: number;
-  /** Mean bytes of one resource's inputs and outputs (compact JSON). */
-  propertiesBytes?: number;
+  // e2e: the package's resources in the state; with up, the state file's bytes, the mean bytes of one resource's
+  // inputs and outputs (compact JSON) and of its `__provider`.
   resources?: number;
+  stateBytes?: number;
+  propertiesBytes?: number;
   providerBytes?: number;
+  // Stopped after --timeout seconds; a measurement that failed: why (it counts in no figure).
   timedOut?: boolean;
-  /** A measurement that failed: why (it counts in no figure). */
   error?: string;
 }
 
+/** What a part's task measures; the bench adds the rest. */
+export type Measured = Partial<Run> & Pick<Run, "wallMs" | "cpuMs">;
 export type Row = Record<string, string | number | undefined>;
-export interface Target {
-  name: string;
-  value: number;
-  limit: number;
-  met: boolean;
-}
+export type Target = { name: string; value: number; limit: number; met: boolean };
 
 type Filter = Partial<Pick<Run, "part" | "scenario" | "engine" | "n" | "latencyMs" | "parallel" | "checkpoints">>;
-export const find = (runs: readonly Run[], filter: Filter): Run | undefined =>
-  runs.find((run) => !run.error && Object.entries(filter).every(([key, value]) => run[key as keyof Run] === value));
-const all = (runs: readonly Run[], filter: Filter) => runs.filter((run) => find([run], filter));
+const all = (runs: readonly Run[], filter: Filter) =>
+  runs.filter((run) => !run.error && Object.entries(filter).every(([key, value]) => run[key as keyof Run] === value));
+const find = (runs: readonly Run[], filter: Filter): Run | undefined => all(runs, filter)[0];
 const sizes = (runs: readonly Run[]) => [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
+const FLOORS = ["set-only", "same calls"];
 
 /** What is compared with the floors, at the run's concurrency C; `limit`: the target for its ratio to either floor. */
 const compared = (C: number): { label: string; filter: Filter; limit?: number }[] => [
@@ -56,14 +53,20 @@ const compared = (C: number): { label: string; filter: Filter; limit?: number }[
   { label: "e2e up, pulumi, no checkpoints", filter: { engine: "pulumi", scenario: "up", checkpoints: false, parallel: C } },
 ];
 
-/** Wall time of each measurement over a floor's, by N, at one latency. */
+/** A measurement's wall time over a floor's at the same N and latency: Infinity for one stopped at its time limit. */
+function overFloor(runs: readonly Run[], filter: Filter, floor: string, n: number, latencyMs: number): number | undefined {
+  const [run, base] = [find(runs, { ...filter, n, latencyMs }), find(runs, { part: "floor", scenario: floor, n, latencyMs })];
+  return run && base ? (run.timedOut ? Infinity : run.wallMs / base.wallMs) : undefined;
+}
+
+/** Wall time of each measurement over a floor's, by N, at one latency (none for a stopped run). */
 export function ratios(runs: readonly Run[], latencyMs: number, C: number): Row[] {
-  return ["set-only", "same calls"].flatMap((floor) =>
+  return FLOORS.flatMap((floor) =>
     compared(C).flatMap(({ label, filter }) => {
       const row: Row = { ratio: `${label} / floor ${floor}` };
       for (const n of sizes(runs)) {
-        const [run, base] = [find(runs, { ...filter, n, latencyMs }), find(runs, { part: "floor", scenario: floor, n, latencyMs })];
-        if (run && base && !run.timedOut) row[`N=${n}`] = run.wallMs / base.wallMs;
+        const value = overFloor(runs, filter, floor, n, latencyMs);
+        if (value !== undefined && value !== Infinity) row[`N=${n}`] = value;
       }
       return Object.keys(row).length > 1 ? [row] : [];
     }),
@@ -73,43 +76,39 @@ export function ratios(runs: readonly Run[], latencyMs: number, C: number): Row[
 /** The real CLI's up with and without checkpoints: what the file backend's checkpoint after every step costs. */
 export function checkpointCost(runs: readonly Run[], latencyMs: number, C: number): Row[] {
   return sizes(runs).flatMap((n) => {
-    const on = find(runs, { engine: "pulumi", scenario: "up", checkpoints: true, n, latencyMs, parallel: C });
-    const off = find(runs, { engine: "pulumi", scenario: "up", checkpoints: false, n, latencyMs, parallel: C });
+    const up = { engine: "pulumi", scenario: "up", n, latencyMs, parallel: C } as const;
+    const [on, off] = [true, false].map((checkpoints) => find(runs, { ...up, checkpoints }));
     if (!on || !off) return [];
-    // A run stopped at its time limit got `resources` steps done: the figures per step are over those.
+    // A run stopped at its time limit got `resources` steps done: the figures per step are over those; and what the
+    // run without checkpoints writes too (the event log, the final state) is not a checkpoint.
     const steps = on.timedOut ? on.resources! : n;
-    const offShare = steps / n;
-    const stateBytesPerResource = off.stateBytes! / n;
+    const [offShare, stateBytesPerResource] = [steps / n, off.stateBytes! / n];
     const engineCpuMs = on.cpuMs.engine - off.cpuMs.engine * offShare;
-    // What the run without checkpoints writes too (the event log, the final state) is not a checkpoint.
     const checkpointBytes = on.engineWrittenBytes! - off.engineWrittenBytes! * offShare;
-    return [
-      {
-        N: n,
-        "steps done": `${steps}${on.timedOut ? ` of ${n} (stopped)` : ""}`,
-        "up wall, checkpoints": on.wallMs,
-        "up wall, none": off.wallMs,
-        "wall per step": (on.wallMs - off.wallMs * offShare) / steps,
-        "engine CPU per step": engineCpuMs / steps,
-        "state B/res": stateBytesPerResource,
-        "checkpoints wrote": checkpointBytes,
-        // Checkpoint k holds k resources: W writes per step write W x steps^2 / 2 resources in all.
-        "writes per step": (2 * checkpointBytes) / (stateBytesPerResource * steps * steps),
-        "engine CPU per MiB written": engineCpuMs / (checkpointBytes / 2 ** 20),
-      },
-    ];
+    return {
+      N: n,
+      "steps done": `${steps}${on.timedOut ? ` of ${n} (stopped)` : ""}`,
+      "up wall, checkpoints": on.wallMs,
+      "up wall, none": off.wallMs,
+      "wall per step": (on.wallMs - off.wallMs * offShare) / steps,
+      "engine CPU per step": engineCpuMs / steps,
+      "state B/res": stateBytesPerResource,
+      "checkpoints wrote": checkpointBytes,
+      // Checkpoint k holds k resources: W writes per step write W x steps^2 / 2 resources in all.
+      "writes per step": (2 * checkpointBytes) / (stateBytesPerResource * steps * steps),
+      "engine CPU per MiB written": engineCpuMs / (checkpointBytes / 2 ** 20),
+    };
   });
 }
 
 /** The real CLI's up at each --parallel of the sweep, with and without checkpoints, over the same-calls floor. */
 export function parallelSweep(runs: readonly Run[], latencyMs: number, n: number): Row[] {
-  const ups = all(runs, { engine: "pulumi", scenario: "up", latencyMs });
+  const ups = all(runs, { engine: "pulumi", scenario: "up", latencyMs, n });
   const floor = find(runs, { part: "floor", scenario: "same calls", n, latencyMs });
-  return [...new Set(all(ups, { n }).map((r) => r.parallel))]
+  return [...new Set(ups.map((r) => r.parallel))]
     .sort((a, b) => a - b)
     .map((parallel) => {
-      const on = find(ups, { n, parallel, checkpoints: true });
-      const off = find(ups, { n, parallel, checkpoints: false });
+      const [on, off] = [true, false].map((checkpoints) => find(ups, { parallel, checkpoints }));
       return {
         N: n,
         "--parallel": parallel,
@@ -123,69 +122,45 @@ export function parallelSweep(runs: readonly Run[], latencyMs: number, n: number
 const target = (name: string, value: number, limit: number): Target => ({ name, value, limit, met: value <= limit });
 const max = (values: number[]) => Math.max(0, ...values);
 
-/** The provider's own overhead: host CPU of the provider with HTTP in memory over the no-I/O provider's. */
-function overheadTargets(runs: readonly Run[]): Target[] {
-  const cpu = (scenario: string, n: number) => find(runs, { part: "host", scenario, n })!.cpuMs.host;
+/**
+ * Speed (ratios to the floors, and wall per resource at the largest N over the smallest), the provider's own overhead
+ * (host CPU of the provider with HTTP in memory over the no-I/O provider's), and what must hold at any speed.
+ */
+export function targets(runs: readonly Run[], latencyMs: number, C: number, providerBytes: number): Target[] {
+  const speed = compared(C).flatMap(({ label, filter, limit }) => {
+    if (limit === undefined) return [];
+    const ratioTargets = FLOORS.flatMap((floor) =>
+      sizes(runs).flatMap((n) => {
+        const value = overFloor(runs, filter, floor, n, latencyMs);
+        return value === undefined ? [] : [target(`${latencyMs} ms, N=${n}: ${label} / floor ${floor}`, value, limit)];
+      }),
+    );
+    const [a, b] = [sizes(runs)[0], sizes(runs).pop()].map((n) => find(runs, { ...filter, n, latencyMs }));
+    if (!a || !b || a === b) return ratioTargets;
+    const growth = b.timedOut ? Infinity : b.wallMs / b.n / (a.wallMs / a.n);
+    return [...ratioTargets, target(`${label}: wall per resource, N=${b.n} / N=${a.n}`, growth, 1.25)];
+  });
+
+  const hostCpu = (scenario: string, n: number) => find(runs, { part: "host", scenario, n })?.cpuMs.host ?? NaN;
+  const overOwn = (n: number) => hostCpu("in memory", n) / hostCpu("no-I/O", n);
   const ns = sizes(all(runs, { part: "host", scenario: "no-I/O" }));
   const [small, big] = [ns[0], ns[ns.length - 1]];
-  const marginal = (scenario: string) => (cpu(scenario, big) - cpu(scenario, small)) / (big - small);
-  return [
-    ...ns.map((n) => target(`no I/O, N=${n}: host CPU, provider in memory / no-I/O provider`, cpu("in memory", n) / cpu("no-I/O", n), 1.5)),
-    ...(ns.length > 1
-      ? [target(`no I/O: marginal host CPU per operation, in memory / no-I/O`, marginal("in memory") / marginal("no-I/O"), 1.5)]
-      : []),
-  ];
-}
+  const marginal = (scenario: string) => (hostCpu(scenario, big) - hostCpu(scenario, small)) / (big - small);
+  const overhead = ns.map((n) => target(`no I/O, N=${n}: host CPU, provider in memory / no-I/O provider`, overOwn(n), 1.5));
+  const perOperation = () => marginal("in memory") / marginal("no-I/O");
+  if (big > small) overhead.push(target("no I/O: marginal host CPU per operation, in memory / no-I/O", perOperation(), 1.5));
 
-/** What must hold at any speed: calls made, state written. */
-function countTargets(runs: readonly Run[], providerBytes: number): Target[] {
   const e2e = all(runs, { part: "e2e" }).filter((r) => !r.timedOut);
   const ups = all(e2e, { scenario: "up" });
-  const engines = [...new Set(ups.map((r) => r.engine!))];
+  const engines = [...new Set(ups.map((r) => r.engine))];
+  const perResource = (engine: Run["engine"]) => max(all(ups, { engine }).map((r) => r.stateBytes! / r.n));
   return [
+    ...speed,
+    ...overhead,
     target("no-op up: set calls (most of any run)", max(all(e2e, { scenario: "no-op up" }).map((r) => r.calls!.set)), 0),
     target("preview: API calls (most of any run)", max(all(e2e, { scenario: "preview" }).map((r) => r.calls!.total)), 0),
     target("token fetches per up beyond one per account + 1", max(ups.map((r) => r.calls!.token - accountsFor(r.n) - 1)), 0),
     target("__provider bytes, as installed and in state", max([providerBytes, ...ups.map((r) => r.providerBytes ?? Infinity)]), 512),
-    ...engines.map((engine) =>
-      target(`state file bytes per resource, ${engine}`, max(all(ups, { engine }).map((r) => r.stateBytes! / r.n)), 1535),
-    ),
+    ...engines.map((engine) => target(`state file bytes per resource, ${engine}`, perResource(engine), 1535)),
   ];
-}
-
-/** The speed targets (ratios to the floors), then linearity: wall per resource at the largest N over the smallest. */
-export function targets(runs: readonly Run[], latencyMs: number, C: number, providerBytes: number): Target[] {
-  const ns = sizes(runs);
-  const speed = compared(C).flatMap(({ label, filter, limit }) => {
-    if (limit === undefined) return [];
-    const ratioTargets = ["set-only", "same calls"].flatMap((floor) =>
-      ns.flatMap((n) => {
-        const [run, base] = [find(runs, { ...filter, n, latencyMs }), find(runs, { part: "floor", scenario: floor, n, latencyMs })];
-        return run && base
-          ? [target(`${latencyMs} ms, N=${n}: ${label} / floor ${floor}`, run.timedOut ? Infinity : run.wallMs / base.wallMs, limit)]
-          : [];
-      }),
-    );
-    const [a, b] = [ns[0], ns[ns.length - 1]].map((n) => find(runs, { ...filter, n, latencyMs }));
-    const growth =
-      a && b && a !== b
-        ? [target(`${label}: wall per resource, N=${b.n} / N=${a.n}`, b.timedOut ? Infinity : b.wallMs / b.n / (a.wallMs / a.n), 1.25)]
-        : [];
-    return [...ratioTargets, ...growth];
-  });
-  return [...speed, ...overheadTargets(runs), ...countTargets(runs, providerBytes)];
-}
-
-/** What `npm run bench` writes to bench/results/<date>.json: the facts of the run, every measurement, the verdicts. */
-export interface BenchResult {
-  command: string;
-  startedAt: string;
-  benchMs: number;
-  machine: { nproc: number; memoryGiB: number; cpu: string; node: string; os: string };
-  loadAverage: { start: number[]; end: number[] };
-  options: { n: number[]; latency: number[]; concurrency: number; engines: string[]; parallel: number[]; sweepN: number; timeoutS: number };
-  project: { tarballBytes: number; installMs: number; providerBytes: number; providerText: string };
-  runs: Run[];
-  derived: { latencyMs: number; ratios: Row[]; checkpointCost: Row[]; parallelSweep: Row[] };
-  targets: Target[];
 }

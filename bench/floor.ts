@@ -1,86 +1,61 @@
 /**
- * The floor: the same HTTP calls as the provider, made directly with got, with at most `concurrency` requests in
- * flight (the provider's own first-in, first-out `ConcurrencyLimit`) over keep-alive sockets. Every chain is started
- * at once, so the limit is always full while there is a call to make: no scheduler with that many requests in flight
- * finishes sooner. It runs in a fresh process, as cold as the provider host it is compared with (got is loaded before
- * the timed calls, as the host has loaded its modules).
- *
- * - "set-only": per account one authorizer token (after the one component token), then one set per setting.
- * - "same calls": what the provider's create makes by design: the token calls, then per setting a get (create reads
- *   the current value so that delete can restore it) and a set.
+ * Part 1, the floor: the provider's HTTP calls made directly with got (keep-alive, the provider's own first-in
+ * first-out `ConcurrencyLimit` of C requests, every chain started at once, so that no scheduler with C requests in
+ * flight finishes sooner), in a fresh process as cold as the provider host. "set-only": the token calls and one set
+ * per setting; "same calls" adds the get that create makes by design.
  */
+import { execFile } from "node:child_process";
 import * as http from "node:http";
+import { promisify } from "node:util";
 import got from "got";
 import { ConcurrencyLimit } from "../provider/client";
-import { Run } from "./analysis";
-import { Child, serve } from "./child";
-import { Account, Setting, TARGET_VALUE, credentials } from "./fleet";
+import { DEMO_CREDENTIALS as DEMO } from "../test/support/emulator";
+import { Measured } from "./analysis";
+import { TARGET_VALUE, settingsFor } from "./emulator";
 
-export type FloorMode = "set-only" | "same calls";
+type FloorArgs = { baseUrl: string; mode: "set-only" | "same calls"; n: number; concurrency: number };
+type Answer = Record<string, string>;
 
-export interface FloorArgs {
-  baseUrl: string;
-  mode: FloorMode;
-  settings: Setting[];
-  accounts: Account[];
-  concurrency: number;
-}
-
-/** Wall time and this process's CPU ("client") during the calls, ms. */
-export type FloorResult = Pick<Run, "wallMs" | "cpuMs">;
-
-async function runFloor({ baseUrl, mode, settings, accounts, concurrency }: FloorArgs): Promise<FloorResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const client = got.extend({ prefixUrl: baseUrl, method: "POST", responseType: "text", retry: 0, agent: { http: agent } });
+/** Wall time and this process's CPU ("client") during the calls. */
+async function runFloor({ baseUrl, mode, n, concurrency }: FloorArgs): Promise<Measured> {
+  const settings = settingsFor(n);
+  const agent = { http: new http.Agent({ keepAlive: true, maxSockets: concurrency }) };
+  const client = got.extend({ prefixUrl: `${baseUrl}/cgi-bin/component`, method: "POST", responseType: "text", retry: 0, agent });
   const limit = new ConcurrencyLimit(concurrency);
-  const post = (path: string, query: Record<string, string>, body: Record<string, unknown>) =>
+  const post = (path: string, query: Answer, body: Answer) =>
     limit.run(async () => {
-      const answer = JSON.parse((await client(path, { searchParams: query, json: body })).body) as Record<string, unknown>;
-      if (answer.errcode) throw new Error(`floor: ${path} answered ${String(answer.errcode)} ${String(answer.errmsg)}`);
+      const answer = JSON.parse((await client(path, { searchParams: query, json: body })).body) as Answer;
+      if (answer.errcode) throw new Error(`floor: ${path} answered ${answer.errcode} ${answer.errmsg}`);
       return answer;
     });
-  const c = credentials(accounts);
-  const component = post(
-    "cgi-bin/component/api_component_token",
-    {},
-    { component_appid: c.componentAppId, component_appsecret: c.componentAppSecret, component_verify_ticket: c.componentVerifyTicket },
-  ).then((a) => String(a.component_access_token));
-  const tokens = new Map<string, Promise<string>>();
-  const authorizer = (appId: string) => {
-    if (!tokens.has(appId)) {
-      const body = { component_appid: c.componentAppId, authorizer_appid: appId, authorizer_refresh_token: c.refreshTokens[appId] };
-      const token = component.then((t) => post("cgi-bin/component/api_authorizer_token", { component_access_token: t }, body));
-      tokens.set(
-        appId,
-        token.then((a) => String(a.authorizer_access_token)),
-      );
-    }
+  const platform = { component_appid: DEMO.componentAppId };
+  const secrets = { component_appsecret: DEMO.componentAppSecret, component_verify_ticket: DEMO.componentVerifyTicket };
+  const component = post("api_component_token", {}, { ...platform, ...secrets });
+  // One authorizer token per account, fetched when its first setting needs it.
+  const tokens = new Map<string, Promise<Answer>>();
+  const authorizer = (appId: string, refreshToken: string) => {
+    const body = { ...platform, authorizer_appid: appId, authorizer_refresh_token: refreshToken };
+    const fetch = async () => post("api_authorizer_token", { component_access_token: (await component).component_access_token }, body);
+    if (!tokens.has(appId)) tokens.set(appId, fetch());
     return tokens.get(appId)!;
   };
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
+  const [cpuBefore, started] = [process.cpuUsage(), performance.now()];
   await Promise.all(
-    settings.map(async ({ appId, optionName }) => {
-      const query = { access_token: await authorizer(appId) };
-      if (mode === "same calls") await post("cgi-bin/component/get_authorizer_option", query, { option_name: optionName });
-      await post("cgi-bin/component/set_authorizer_option", query, { option_name: optionName, option_value: TARGET_VALUE });
+    settings.map(async ({ appId, refreshToken, optionName }) => {
+      const query = { access_token: (await authorizer(appId, refreshToken)).authorizer_access_token };
+      if (mode === "same calls") await post("get_authorizer_option", query, { option_name: optionName });
+      await post("set_authorizer_option", query, { option_name: optionName, option_value: TARGET_VALUE });
     }),
   );
-  const wallMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  agent.destroy();
+  const [wallMs, cpu] = [performance.now() - started, process.cpuUsage(cpuBefore)];
+  agent.http.destroy();
   return { wallMs, cpuMs: { client: (cpu.user + cpu.system) / 1000 } };
 }
 
-/** Runs the floor in a new process and resolves with what it measured. */
-export async function runFloorProcess(args: FloorArgs): Promise<FloorResult> {
-  const child = await Child.start(__filename);
-  try {
-    return await child.ask<FloorResult>({ args });
-  } finally {
-    await child.stop();
-  }
+/** Runs the floor in a new process, which prints what it measured as JSON. */
+export async function runFloorProcess(args: FloorArgs): Promise<Measured> {
+  const { stdout } = await promisify(execFile)(process.execPath, [__filename, JSON.stringify(args)]);
+  return JSON.parse(stdout) as Measured;
 }
 
-if (require.main === module)
-  serve({}, (request) => runFloor(request.args as FloorArgs) as Promise<unknown> as Promise<Record<string, unknown>>);
+if (require.main === module) void runFloor(JSON.parse(process.argv[2]) as FloorArgs).then((r) => process.stdout.write(JSON.stringify(r)));

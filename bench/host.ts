@@ -1,70 +1,51 @@
 /**
- * The provider host alone: the real dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) started in the
- * installed project, driven over gRPC by the engine harness's client (test/harness/provider.ts) the way the engine
- * drives it for a new resource: Configure once, then Check and Create, at most `parallel` resources at once.
+ * Part 2, the real dynamic-provider host alone, started in the installed project and driven over gRPC by the engine
+ * harness's client the way the engine drives it for a new resource: Configure, then Check and Create for each.
  */
 import { ConcurrencyLimit } from "../provider/client";
-import { AUTHORIZER_OPTION } from "../test/support/state";
 import { DynamicProviderHost } from "../test/harness/provider";
-import { makeSecret, PropertyMap } from "../test/harness/values";
-import { Run } from "./analysis";
-import { Setting, TARGET_VALUE } from "./fleet";
-import { findDescendants, HOST_MARKER, usageOf } from "./proc";
+import { makeSecret } from "../test/harness/values";
+import { StackSettings } from "../test/support/emulator";
+import { FLEET_PROJECT } from "../test/support/fleet";
+import { AUTHORIZER_OPTION } from "../test/support/state";
+import { Measured } from "./analysis";
+import { TARGET_VALUE, settingsFor } from "./emulator";
+import { findProcess, HOST_MARKER, usageOf } from "./proc";
+import { BenchProject } from "./project";
 
-export interface HostRunOptions {
-  dir: string;
-  projectName: string;
-  providerText: string;
-  settings: readonly Setting[];
-  /** Resources in flight at once (the engine's --parallel). */
-  parallel: number;
-  config: Record<string, string>;
-  secrets: Record<string, string>;
-  /** Added to the host's environment (e.g. NODE_OPTIONS for a CPU profile). */
-  env?: Record<string, string>;
-}
-
-/** Wall time; CPU during the calls of the host (first use of the provider's modules included) and of this driver, and
- * before them ("host start": its start and Configure); the host's peak RSS. */
-export async function runHost(options: HostRunOptions): Promise<Pick<Run, "wallMs" | "cpuMs" | "peakRssBytes">> {
-  const output: string[] = [];
+/**
+ * Wall time; CPU during the calls of the host (first use of the provider's modules included) and of this driver, and
+ * before them ("host start": its start and Configure); the host's peak RSS. `text`, every resource's `__provider`, says
+ * which provider the host runs.
+ */
+export async function runHost(project: BenchProject, text: string, n: number, parallel: number, stack: StackSettings): Promise<Measured> {
+  const settings = settingsFor(n);
   const host = await DynamicProviderHost.start({
-    dir: options.dir,
-    // An engine address the host never calls for these requests.
-    engineAddress: "127.0.0.1:1",
-    env: { ...process.env, ...options.env, PULUMI_NODEJS_PROJECT: options.projectName, PULUMI_NODEJS_STACK: "bench" },
-    onStdout: (line) => output.push(line),
-    onStderr: (line) => output.push(line),
+    dir: project.dir,
+    engineAddress: "127.0.0.1:1", // never called for these requests
+    env: { ...process.env, PULUMI_NODEJS_PROJECT: FLEET_PROJECT, PULUMI_NODEJS_STACK: "bench" },
+    onStdout: () => undefined, // the provider prints nothing
+    onStderr: (line) => process.stderr.write(`provider host: ${line}\n`),
   });
   try {
-    const pid = findDescendants(process.pid, HOST_MARKER)[0];
-    const args: PropertyMap = { ...options.config };
-    for (const [key, value] of Object.entries(options.secrets)) args[key] = makeSecret(value);
-    await host.configure(args);
-    const limit = new ConcurrencyLimit(options.parallel);
-    const before = usageOf(pid)!;
-    const driverBefore = process.cpuUsage();
-    const started = performance.now();
-    const type = AUTHORIZER_OPTION;
+    const pid = findProcess(process.pid, HOST_MARKER)!;
+    await host.configure({ ...stack.config, ...Object.fromEntries(Object.entries(stack.secrets).map(([k, v]) => [k, makeSecret(v)])) });
+    const limit = new ConcurrencyLimit(parallel);
+    const [before, driverBefore, started] = [usageOf(pid)!, process.cpuUsage(), performance.now()];
     await Promise.all(
-      options.settings.map(({ appId, optionName }) =>
+      settings.map(({ appId, optionName }) =>
         limit.run(async () => {
-          const urn = `urn:pulumi:bench::${options.projectName}::${type}::${appId}-${optionName}`;
-          const news = { authorizerAppId: appId, optionName, optionValue: TARGET_VALUE, __provider: options.providerText };
+          const urn = `urn:pulumi:bench::${FLEET_PROJECT}::${AUTHORIZER_OPTION}::${appId}-${optionName}`;
+          const news = { authorizerAppId: appId, optionName, optionValue: TARGET_VALUE, __provider: text };
           const checked = await host.check(urn, {}, news);
           if (checked.failures.length > 0) throw new Error(`check failed: ${JSON.stringify(checked.failures)}`);
           await host.create(urn, checked.inputs);
         }),
       ),
     );
-    const wallMs = performance.now() - started;
-    const driver = process.cpuUsage(driverBefore);
-    const after = usageOf(pid)!;
+    const [wallMs, driver, after] = [performance.now() - started, process.cpuUsage(driverBefore), usageOf(pid)!];
     const cpuMs = { host: after.cpuMs - before.cpuMs, driver: (driver.user + driver.system) / 1000, "host start": before.cpuMs };
     return { wallMs, cpuMs, peakRssBytes: after.peakRssBytes };
-  } catch (error) {
-    if (output.length > 0) (error as Error).message += `\nprovider host output:\n${output.slice(-20).join("\n")}`;
-    throw error;
   } finally {
     await host.stop();
   }

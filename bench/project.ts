@@ -1,27 +1,14 @@
 /**
- * The project the benchmark runs against, as users install it: the package `npm pack`ed (its own prepack build) and
- * installed from the tarball into a temporary directory, beside the example program examples/platform-fleet (copied
- * unchanged). Everything the provider host evaluates resolves from there, so `__provider` is the short
- * `require("pulumi-wechat/provider/...")` form.
+ * The project measured, as users install it: the package `npm pack`ed and installed from the tarball into a temporary
+ * directory, beside examples/platform-fleet (copied unchanged), so that `__provider` is the short form users get.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-
-export const PULUMI_VERSION = "3.248.0";
-const ROOT = path.resolve(__dirname, "..", "..");
-const EXAMPLE = path.join(ROOT, "examples", "platform-fleet");
-
-export interface BenchProject {
-  dir: string;
-  tarballBytes: number;
-  installMs: number;
-  /** The example's project name (the namespace of its own config keys). */
-  projectName: string;
-  /** `__provider` texts: AuthorizerOption as the SDK serializes it here, and the two of bench/providers.ts. */
-  providerText: { real: string; noop: string; inMemory: string };
-}
+import { PULUMI_VERSION } from "../test/pulumi/install";
+import type * as Provider from "../provider";
+import { ROOT } from "../test/support/state";
 
 /** The provider text exactly as @pulumi/pulumi's dynamic.Resource makes it, from the project's own copies. */
 const SERIALIZER = `
@@ -31,7 +18,28 @@ const provider = sdk.authorizerOptionProvider;
 sc.serializeFunction(() => provider, { allowSecrets: true }).then((s) => process.stdout.write(s.text));
 `;
 
-export function createProject(log: (line: string) => void): BenchProject {
+/**
+ * What part 2 compares the real provider with, run in the host as `__provider` text (so they use nothing from this
+ * module), both loading the installed package: a provider doing nothing (the cost of any dynamic provider), and the
+ * package's real provider built by `providersWith` with a transport that answers from memory (all but the exchange).
+ */
+function noop() {
+  module.require("pulumi-wechat/provider");
+  return {
+    check: async (_olds: object, news: object) => ({ inputs: news }),
+    create: async (inputs: object) => ({ id: "noop", outs: inputs }),
+  };
+}
+function inMemory() {
+  // One answer that each endpoint's (loose) answer schema accepts.
+  const body = '{"errcode":0,"component_access_token":"t","authorizer_access_token":"t","expires_in":7200,"option_value":"0"}';
+  const { providersWith } = module.require("pulumi-wechat/provider") as typeof Provider;
+  return providersWith({ transport: async () => ({ statusCode: 200, body }) }).authorizerOption;
+}
+
+export type BenchProject = ReturnType<typeof createProject>;
+
+export function createProject() {
   // The directory's name must not contain "pulumi-wechat": Pulumi's serializer looks a module's package.json up by
   // the first occurrence of the package name in its path, so there the SDK would hand over its longer stub.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wechat-bench-"));
@@ -40,21 +48,23 @@ export function createProject(log: (line: string) => void): BenchProject {
     execFileSync("npm", args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_loglevel: "error" } });
   const tarball = path.join(dir, npm(["pack", "--silent", "--pack-destination", dir], ROOT).trim().split("\n").pop()!);
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "wechat-bench-project", private: true }));
-  log(`installing ${path.basename(tarball)} and @pulumi/pulumi@${PULUMI_VERSION} into ${dir}`);
+  process.stderr.write(`installing ${path.basename(tarball)} and @pulumi/pulumi@${PULUMI_VERSION} into ${dir}\n`);
   npm(["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${PULUMI_VERSION}`], dir);
-  for (const file of ["Pulumi.yaml", "index.ts"]) fs.copyFileSync(path.join(EXAMPLE, file), path.join(dir, file));
-  const env = { ...process.env, NODE_NO_WARNINGS: "1" };
-  const bench = (name: string) =>
-    `exports.handler = function () { return require(${JSON.stringify(path.join(__dirname, "providers.js"))}).${name}; };\n`;
+  for (const file of ["Pulumi.yaml", "index.ts"])
+    fs.copyFileSync(path.join(ROOT, "examples", "platform-fleet", file), path.join(dir, file));
   return {
     dir,
     tarballBytes: fs.statSync(tarball).size,
     installMs: Date.now() - started,
-    projectName: /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"))![1],
+    /** `__provider` texts: AuthorizerOption as the SDK serializes it here, and the two baselines. */
     providerText: {
-      real: execFileSync(process.execPath, ["-e", SERIALIZER], { cwd: dir, encoding: "utf8", env }),
-      noop: bench("noop"),
-      inMemory: bench("inMemory"),
+      real: execFileSync(process.execPath, ["-e", SERIALIZER], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, NODE_NO_WARNINGS: "1" },
+      }),
+      noop: `exports.handler = ${noop};\n`,
+      inMemory: `exports.handler = ${inMemory};\n`,
     },
   };
 }
