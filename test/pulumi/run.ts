@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { Changes, EngineOptions, Failure, Output, Summary, backendDirOf } from "../harness/engine";
 import { loadYaml, namespacedKey, readProject, yaml } from "../harness/project";
-import { Redactor, UNKNOWN } from "../harness/values";
+import { Json, Redactor, displayValue } from "../harness/values";
 import { DEFAULT_PASSPHRASE, PassphraseCrypter, checkpointFile } from "./checkpoint";
 import { cliDirectory, installedCli } from "./install";
 
@@ -263,7 +263,8 @@ function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"
   for (const event of events) {
     const done = event.resOutputsEvent;
     if (done) {
-      if (done.metadata.type === "pulumi:pulumi:Stack" && done.metadata.new) outputs = displayOutputs(done.metadata.new.outputs ?? {});
+      if (done.metadata.type === "pulumi:pulumi:Stack" && done.metadata.new)
+        outputs = displayValue((done.metadata.new.outputs ?? {}) as Json) as Summary["outputs"];
       const op = countedOp(done.metadata, command);
       if (op) {
         changes[op]++;
@@ -277,15 +278,4 @@ function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"
     if (!failed.some((known) => known.urn === failure.urn && known.message === failure.message)) failed.push(failure);
   }
   return { changes, steps, failed, outputs };
-}
-
-/** Stack outputs as the harness shows them: secrets "[secret]", values unknown in a preview "[unknown]". */
-function displayOutputs(outputs: Record<string, unknown>): Summary["outputs"] {
-  const show = (value: unknown): unknown => {
-    if (value === "[secret]" || value === UNKNOWN) return value === "[secret]" ? value : "[unknown]";
-    if (Array.isArray(value)) return value.map(show);
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, show(item)]));
-    return value;
-  };
-  return show(outputs) as Summary["outputs"];
 }
