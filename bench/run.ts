@@ -59,7 +59,12 @@ function* plan(o: Options, project: BenchProject, baseUrl: string): Generator<St
     const { config, secrets } = stack(run.n);
     const engineOptions: RunEngineOptions & { engine: EngineName } = {
       command: run.scenario === "preview" ? "preview" : "up",
-      ...{ cwd: dir, stack: "bench", engine: run.engine, parallel: run.parallel, transpileOnly: true, secrets },
+      cwd: dir,
+      stack: "bench",
+      engine: run.engine,
+      parallel: run.parallel,
+      transpileOnly: true,
+      secrets,
       backendDir: path.join(dir, ".state", String(run.scenario === "up" ? ++backends : backends)),
       config: { ...config, [`${FLEET_PROJECT}:accountsFile`]: accountsFile },
       env: run.checkpoints ? {} : { PULUMI_SKIP_CHECKPOINTS: "true" },
