@@ -60,6 +60,7 @@ export class WeChatEmulator extends WeChatApi {
 
   /** Listens on 127.0.0.1 (port 0: any free port); resolves to "http://127.0.0.1:PORT". */
   async start(port = 0): Promise<string> {
+    if (this.server) throw new Error("emulator already started");
     const server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
     // Longer than clients' idle keep-alive, so the server never closes a socket a client is reusing.
     server.keepAliveTimeout = 65_000;

@@ -176,6 +176,7 @@ export class WeChatApi {
   private readonly accounts = new Map<string, Account>();
   private readonly platforms = new Map<string, PlatformSpec>();
   private readonly tokens = new Map<string, TokenRecord>();
+  private tokenSeq = 0;
 
   private readonly endpoints = new Map<string, Endpoint>([
     ["/cgi-bin/stable_token", { kind: "token", accountField: "appid", answer: (b) => this.stableToken(b) }],
@@ -405,8 +406,9 @@ export class WeChatApi {
   }
 
   private mint(kind: TokenKind, source: TokenSource, owner: string): string {
-    // Opaque like the real ones: a provider must never parse a token.
-    const token = randomBytes(36).toString("base64url");
+    // Shaped like WeChat's ("<n>_<random>"), and opaque: a provider must never parse a token. The sequence number
+    // makes each one unique; secrets.test also looks for the random part alone.
+    const token = `${++this.tokenSeq}_${randomBytes(36).toString("base64url")}`;
     this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_MS });
     return token;
   }

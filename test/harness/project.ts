@@ -53,8 +53,12 @@ export function readProject(dir: string): Project {
   };
 }
 
-/** "key" → "project:key"; a key with a namespace stays as it is. */
-export const namespacedKey = (key: string, project: string): string => (key.includes(":") ? key : `${project}:${key}`);
+/** "key" → "project:key"; "pkg:config:key" (the old spelling, which the CLI still reads) → "pkg:key". */
+export function namespacedKey(key: string, project: string): string {
+  const parts = key.split(":");
+  if (parts.length === 1) return `${project}:${key}`;
+  return parts.length === 3 && parts[1] === "config" ? `${parts[0]}:${parts[2]}` : key;
+}
 
 function configString(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
