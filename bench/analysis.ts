@@ -82,7 +82,8 @@ export function checkpointCost(runs: readonly Run[], latencyMs: number, C: numbe
     // A run stopped at its time limit got `resources` steps done: the figures per step are over those; and what the
     // run without checkpoints writes too (the event log, the final state) is not a checkpoint.
     const steps = on.timedOut ? on.resources! : n;
-    const [offShare, stateBytesPerResource] = [steps / n, off.stateBytes! / n];
+    const offShare = steps / n;
+    const stateBytesPerResource = off.stateBytes! / n;
     const engineCpuMs = on.cpuMs.engine - off.cpuMs.engine * offShare;
     const checkpointBytes = on.engineWrittenBytes! - off.engineWrittenBytes! * offShare;
     return {

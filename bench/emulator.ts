@@ -23,7 +23,8 @@ function emulatorFor(n: number) {
 
 /** The n settings, account by account (as the program declares them): three per account, the last one maybe fewer. */
 export function settingsFor(n: number) {
-  const [{ fleet }, names] = [emulatorFor(n), Object.keys(OPTIONS) as OptionName[]];
+  const { fleet } = emulatorFor(n);
+  const names = Object.keys(OPTIONS) as OptionName[];
   return Array.from({ length: n }, (_, i) => ({ ...fleet[Math.floor(i / 3)], optionName: names[i % 3] }));
 }
 

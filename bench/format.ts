@@ -54,7 +54,8 @@ function runRow(run: Run): Row {
 
 export function formatResult(r: BenchResult): string[] {
   const { machine: m, options: o, derived: d } = r;
-  const [C, L] = [o.concurrency, d.latencyMs];
+  const C = o.concurrency;
+  const L = d.latencyMs;
   const section = (title: string, rows: Row[]) => [`== ${title}`, ...table(rows), ""];
   // JSON has no Infinity: a recorded result holds null for the value of a stopped run.
   const verdicts = r.targets.map((t) => ({

@@ -23,7 +23,10 @@ function parseOptions(args: string[]) {
   const spec = Object.entries(OPTIONS).map(([key, value]) => [key, { type: "string" as const, default: value }]);
   const raw = parseArgs({ args, options: Object.fromEntries(spec) }).values as typeof OPTIONS;
   const list = (text: string) => Array.from(text.split(","), Number).sort((a, b) => a - b);
-  const [n, latency, parallel, engines] = [list(raw.n), list(raw.latency), list(raw.parallel), raw.engines.split(",") as EngineName[]];
+  const n = list(raw.n);
+  const latency = list(raw.latency);
+  const parallel = list(raw.parallel);
+  const engines = raw.engines.split(",") as EngineName[];
   const [concurrency, timeoutS] = [Number(raw.concurrency), Number(raw.timeout)];
   const wrong = [...n, ...latency, ...parallel, concurrency, timeoutS].some((v) => !Number.isInteger(v) || v < 0) || n[0] < 3;
   if (wrong || !engines.every((e) => /^(harness|pulumi)$/.test(e)))
@@ -122,7 +125,9 @@ const loadAverage = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").sl
 /** What `npm run bench` writes to bench/results/<date>.json: the facts of the run, every measurement, what they come to. */
 function resultOf(o: Options, project: BenchProject, runs: Run[], started: Date, loadStart: number[]) {
   // The tables and the targets are taken at the last latency.
-  const [latencyMs, C, providerBytes] = [o.latency[o.latency.length - 1], o.concurrency, Buffer.byteLength(project.providerText.real)];
+  const latencyMs = o.latency[o.latency.length - 1];
+  const C = o.concurrency;
+  const providerBytes = Buffer.byteLength(project.providerText.real);
   return {
     command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
     startedAt: started.toISOString(),
@@ -151,7 +156,8 @@ export type BenchResult = ReturnType<typeof resultOf>;
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const [started, loadStart] = [new Date(), loadAverage()];
+  const started = new Date();
+  const loadStart = loadAverage();
   process.stderr.write(`bench: load average ${loadStart.join(" ")}\n`);
   const project = createProject();
   const emulator = await startEmulator(Math.max(...o.n));
