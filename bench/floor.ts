@@ -52,10 +52,15 @@ async function runFloor({ baseUrl, mode, n, concurrency }: FloorArgs): Promise<M
   return { wallMs, cpuMs: { client: (cpu.user + cpu.system) / 1000 } };
 }
 
-/** Runs the floor in a new process, which prints what it measured as JSON. */
+/** Runs the floor in a new process, which prints what it measured as JSON; a failure is its stderr's last line. */
 export async function runFloorProcess(args: FloorArgs): Promise<Measured> {
-  const { stdout } = await promisify(execFile)(process.execPath, [__filename, JSON.stringify(args)]);
-  return JSON.parse(stdout) as Measured;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [__filename, JSON.stringify(args)]);
+    return JSON.parse(stdout) as Measured;
+  } catch (e) {
+    const stderr = String((e as { stderr?: string }).stderr ?? "").trim();
+    throw new Error(`the floor process failed: ${stderr.split("\n").pop() || (e as Error).message}`, { cause: e });
+  }
 }
 
 if (require.main === module) void runFloor(JSON.parse(process.argv[2]) as FloorArgs).then((r) => process.stdout.write(JSON.stringify(r)));
