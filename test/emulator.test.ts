@@ -665,9 +665,10 @@ describe("WeChat API emulator", function () {
       assert.equal(emu.requests.length, 0);
     });
 
-    it("is the only control endpoint: other paths under /__emulator/ answer 404", async () => {
+    it("is the only control endpoint: other paths under /__emulator/ answer 404, and are not logged either", async () => {
       assert.equal((await call("/__emulator/faults", { errcode: 45011 })).status, 404);
       assert.equal((await call("/__emulator/state", {})).status, 404);
+      assert.equal(emu.requests.length, 0);
     });
   });
 

@@ -8,13 +8,13 @@
  *   server.ts  this file: the server, the request log, and dispatch (log, pick a fault, answer, send)
  *
  * GET /__emulator/state answers every account's settings (the examples' READMEs curl it); it needs no token and is
- * never logged, faulted or delayed.
+ * never logged, faulted or delayed. Any other path under /__emulator/ answers 404, unlogged too.
  */
 import * as http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
-import { Answer, ApiRequest, CallKind, WeChatApi, jsonAnswer } from "./wechat";
+import { Answer, ApiRequest, CallKind, WeChatApi, jsonAnswer, wechatError } from "./wechat";
 
 export type { FaultHandle } from "./faults";
 export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
@@ -158,7 +158,10 @@ export class WeChatEmulator extends WeChatApi {
   }
 
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
-    if (method === "GET" && url.split("?")[0] === "/__emulator/state") return send(res, jsonAnswer(this.state()));
+    if (url.startsWith("/__emulator/")) {
+      const state = method === "GET" && url.split("?")[0] === "/__emulator/state";
+      return send(res, state ? jsonAnswer(this.state()) : { ...wechatError(40066), status: 404 });
+    }
     const entry: RequestRecord = this.parse(url, raw);
     if (this.config.logRequests !== false) this.log.push(entry);
     this.counts.total++;
