@@ -69,7 +69,8 @@ interface Run {
   requests: RequestRecord[];
 }
 
-type Step = Record<Engine, Run>;
+/** One command's runs, by engine. */
+type Step = Partial<Record<Engine, Run>>;
 
 const wechatResources = (run: Run) => (run.state?.resources ?? []).filter((r) => r.custom && r.type !== PROVIDER_TYPE);
 const named = (run: Run, name: string) => wechatResources(run).filter((r) => r.urn.endsWith(`::${name}`));
@@ -139,9 +140,9 @@ function comparable(side: Side, run: Run) {
 class Twin {
   private constructor(private readonly sides: Side[]) {}
 
-  static async start(): Promise<Twin> {
+  static async start(engines: readonly Engine[] = ENGINES): Promise<Twin> {
     const sides = await Promise.all(
-      ENGINES.map(async (engine) => {
+      engines.map(async (engine) => {
         const emulator = new WeChatEmulator();
         emulator.addDemo();
         const refreshTokens: Record<string, string> = { [A]: DEMO_CREDENTIALS.authorizerRefreshToken };
@@ -161,15 +162,17 @@ class Twin {
     for (const side of this.sides) fn(side.emulator);
   }
 
-  /** Runs one command on both engines at once (they share nothing) and asserts that they agree. */
+  /** Runs one command on every engine at once (they share nothing) and asserts that they agree. */
   async run(command: RunEngineOptions["command"], spec: Spec, extra: Partial<RunEngineOptions> = {}): Promise<Step> {
     const runs = await Promise.all(this.sides.map((side) => this.runOn(side, command, spec, extra)));
-    const [harness, pulumi] = runs.map((run, i) => comparable(this.sides[i], run));
-    const transcript = runs
-      .map((run, i) => `--- ${ENGINES[i]}: exit ${run.result.code}\n${run.result.stdout}\n${run.result.stderr}`)
-      .join("\n");
-    assert.deepStrictEqual(harness, pulumi, `${command}: the harness and the CLI disagree\n${transcript}`);
-    return { harness: runs[0], pulumi: runs[1] };
+    if (runs.length === 2) {
+      const [harness, pulumi] = runs.map((run, i) => comparable(this.sides[i], run));
+      const transcript = runs
+        .map((run, i) => `--- ${ENGINES[i]}: exit ${run.result.code}\n${run.result.stdout}\n${run.result.stderr}`)
+        .join("\n");
+      assert.deepStrictEqual(harness, pulumi, `${command}: the harness and the CLI disagree\n${transcript}`);
+    }
+    return Object.fromEntries(this.sides.map((side, i) => [side.engine, runs[i]]));
   }
 
   private async runOn(side: Side, command: RunEngineOptions["command"], spec: Spec, extra: Partial<RunEngineOptions>): Promise<Run> {
@@ -181,7 +184,8 @@ class Twin {
       ...options,
       ...extra,
       command,
-      engine: side.engine,
+      // Another engine on this side's backend and emulator: the one engine reading what the other recorded.
+      engine: extra.engine ?? side.engine,
       config: { ...credentials.config, "wechat-parity:spec": JSON.stringify(spec), ...extra.config },
       secrets: { ...credentials.secrets, ...extra.secrets },
     });
@@ -197,17 +201,17 @@ class Twin {
   }
 }
 
-/** A Twin for the calling describe, started before its first `it`. */
-function useTwin(): { twin: Twin } {
+/** A Twin for the calling describe (both engines, or the CLI alone), started before its first `it`. */
+function useTwin(engines: readonly Engine[] = ENGINES): { twin: Twin } {
   const context = {} as { twin: Twin };
-  before(async () => (context.twin = await Twin.start()));
+  before(async () => (context.twin = await Twin.start(engines)));
   after(async () => context.twin?.dispose());
   return context;
 }
 
-/** Asserts `check` on both engines' runs of a step. */
-function onBoth(step: Step, check: (run: Run, engine: Engine) => void): void {
-  for (const engine of ENGINES) check(step[engine], engine);
+/** Asserts `check` on every engine's run of a step. */
+function onEach(step: Step, check: (run: Run, engine: Engine) => void): void {
+  for (const [engine, run] of Object.entries(step) as [Engine, Run][]) check(run, engine);
 }
 
 describe("parity of the engine harness with the Pulumi CLI", function () {
@@ -227,12 +231,12 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("up creates every resource the program declares", async function () {
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => assert.deepEqual(run.result.summary?.changes, { create: 3, update: 0, replace: 0, delete: 0, same: 0 }));
+      onEach(step, (run) => assert.deepEqual(run.result.summary?.changes, { create: 3, update: 0, replace: 0, delete: 0, same: 0 }));
     });
 
     it("a second up with nothing changed is all 'same' and calls no API", async function () {
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.summary?.changes.same, 3);
         assert.deepEqual(run.requests, []);
       });
@@ -241,13 +245,13 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     it("a changed value is updated in place", async function () {
       spec = [option("a", A, 2), b(), callbacks("c", C, "env-1")];
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => assert.deepEqual(sets(run), [`${A} location_report=2`]));
+      onEach(step, (run) => assert.deepEqual(sets(run), [`${A} location_report=2`]));
     });
 
     it("a changed identity replaces the resource: the new one is created before the old one is deleted", async function () {
       spec = [option("a", A, 2), option("b", D, 1, { deleteBehavior: "reset" }), callbacks("c", C, "env-1")];
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.summary?.changes.replace, 1);
         assert.deepEqual(sets(run), [`${D} location_report=1`, `${B} location_report=0`]);
       });
@@ -257,13 +261,13 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
       const dbr = { deleteBehavior: "reset", optionName: "voice_recognize", options: { deleteBeforeReplace: true } };
       spec = [option("a", A, 2), option("b", D, 1, dbr), callbacks("c", C, "env-1")];
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => assert.deepEqual(sets(run), [`${D} location_report=0`, `${D} voice_recognize=1`]));
+      onEach(step, (run) => assert.deepEqual(sets(run), [`${D} location_report=0`, `${D} voice_recognize=1`]));
     });
 
     it("a resource the program no longer declares is deleted", async function () {
       spec = spec.slice(0, 2);
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.summary?.changes.delete, 1);
         assert.deepEqual(named(run, "c"), []);
       });
@@ -271,7 +275,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("destroy deletes every resource, and the default provider with them", async function () {
       const step = await env.twin.run("destroy", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.summary?.changes.delete, 2);
         assert.deepEqual(run.state?.resources, []);
       });
@@ -286,7 +290,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     });
 
     it("a secret input stays secret in the state's inputs and outputs, and is encrypted on disk", function () {
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         const [a] = named(run, "a");
         assert.ok(isSecret(a.inputs.optionValue) && isSecret(a.outputs.optionValue), "optionValue is secret");
         assert.ok(isSecret(a.outputs.previousValue), "previousValue, read in place of a secret value, is secret too");
@@ -295,7 +299,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     });
 
     it("the state holds the stack config as the default provider's inputs, secrets encrypted, and each resource references it", function () {
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         const provider = providerOf(run)!;
         assert.equal(provider.urn, `urn:pulumi:${STACK}::wechat-parity::${PROVIDER_TYPE}::default`);
         assert.ok(isSecret(provider.inputs["wechat:componentAppSecret"]));
@@ -322,7 +326,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("cancels the deployment: nothing after it is created, nothing removed is deleted, and the run fails", async function () {
       const step = await failedUp(false);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.result.summary?.changes, { create: 0, update: 1, replace: 0, delete: 0, same: 0 });
         assert.equal(named(run, "b")[0].outputs.optionValue, "1", "the failed resource keeps its last state");
@@ -333,7 +337,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("with continueOnError the rest goes on: removed resources are deleted, what depends on the failure is skipped", async function () {
       const step = await failedUp(true);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.result.summary?.changes, { create: 0, update: 1, replace: 0, delete: 2, same: 0 });
         assert.deepEqual(sets(run).slice(-1), [`${D} location_report=0`]);
@@ -360,7 +364,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("fails a preview at the invalid resource, with the CLI's message", async function () {
       const step = await env.twin.run("preview", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.result.summary?.changes, { create: 0, update: 1, replace: 0, delete: 0, same: 0 });
         assert.equal(run.result.summary?.failed.length, 1);
@@ -370,7 +374,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("stops an up at the invalid resource: nothing after it is created or deleted", async function () {
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(sets(run), [`${A} location_report=2`]);
         assert.deepEqual(names(run), ["a", "r"], "z was never created, r never deleted");
@@ -378,9 +382,38 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     });
   });
 
-  describe("protect", function () {
+  describe("resource options the harness leaves to the CLI", function () {
+    const env = useTwin(["harness"]);
+    const refused: Record<string, Record<string, unknown>> = {
+      protect: { protect: true },
+      retainOnDelete: { retainOnDelete: true },
+      ignoreChanges: { ignoreChanges: ["optionValue"] },
+      replaceOnChanges: { replaceOnChanges: ["optionValue"] },
+      additionalSecretOutputs: { additionalSecretOutputs: ["optionValue"] },
+    };
+    for (const [name, options] of Object.entries(refused)) {
+      it(`refuses ${name}: the run fails at the resource, naming the option and the fix, and nothing is set or recorded`, async function () {
+        const { harness: run } = await env.twin.run("up", [option("a", A, 1), option("b", B, 1, { options })]);
+        assert.equal(run!.result.code, 1);
+        const message =
+          `the engine harness cannot run this resource: the harness does not implement the resource option ${name}; ` +
+          "run it with the Pulumi CLI (`npm run pulumi:install`, then `--engine pulumi`)";
+        assert.deepEqual(
+          run!.result.summary?.failed.map((f) => [f.urn.split("::").pop(), f.message]),
+          [["b", message]],
+        );
+        assert.deepEqual(
+          sets(run!).filter((set) => set.startsWith(B)),
+          [],
+        );
+        assert.ok(!names(run!).includes("b"), "the refused resource is not in the state");
+      });
+    }
+  });
+
+  describe("protect (the CLI alone: the harness refuses the option)", function () {
     stepsInOrder();
-    const env = useTwin();
+    const env = useTwin(["pulumi"]);
     const P = { options: { protect: true } };
     const after = { options: { dependsOn: ["a"] } };
 
@@ -401,7 +434,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
         option("d", D, 1, { deleteBehavior: "reset", ...after }),
       ];
       const preview = await env.twin.run("preview", spec);
-      onBoth(preview, (run) => {
+      onEach(preview, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.result.summary?.changes, { create: 0, update: 0, replace: 1, delete: 0, same: 3 });
         assert.match(
@@ -410,7 +443,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
         );
       });
       const up = await env.twin.run("up", spec);
-      onBoth(up, (run) => {
+      onEach(up, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.requests, []);
       });
@@ -419,31 +452,40 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     it("refuses to delete a protected resource, in a preview and in an up, and deletes the others", async function () {
       const spec = [option("a", A, 1, P), option("c", C, 1)];
       const preview = await env.twin.run("preview", spec);
-      onBoth(preview, (run) => {
+      onEach(preview, (run) => {
         assert.equal(run.result.code, 1);
         assert.equal(run.result.summary?.changes.delete, 1);
         assert.match(run.result.summary!.failed[0].message, /^Preview failed: resource ".*::b" cannot be deleted\nbecause it is protected/);
       });
       const up = await env.twin.run("up", spec);
-      onBoth(up, (run) => {
+      onEach(up, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(sets(run), [`${D} location_report=0`]);
         assert.deepEqual(names(run), ["a", "b", "c"]);
       });
     });
 
+    it("the harness honours a protect the CLI recorded: it refuses to delete those resources too", async function () {
+      const { pulumi: run } = await env.twin.run("up", [option("c", C, 1)], { engine: "harness" });
+      assert.equal(run!.result.summary?.engine, "harness");
+      assert.equal(run!.result.code, 1);
+      assert.deepEqual(run!.result.summary?.failed.map((f) => f.urn.split("::").pop()).sort(), ["a", "b"]);
+      assert.deepEqual(names(run!), ["a", "b", "c"]);
+      assert.deepEqual(run!.requests, []);
+    });
+
     it("destroy deletes all but the protected resources, and fails", async function () {
       const step = await env.twin.run("destroy", []);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(names(run), ["a", "b"]);
       });
     });
   });
 
-  describe("ignoreChanges and replaceOnChanges", function () {
+  describe("ignoreChanges and replaceOnChanges (the CLI alone: the harness refuses the options)", function () {
     stepsInOrder();
-    const env = useTwin();
+    const env = useTwin(["pulumi"]);
     const options = (o: Record<string, unknown>) => ({ options: o });
     const spec = (value: number, envId: string, last: string) => {
       const c = callbacks("c", C, "env-1", options({ ignoreChanges: ["functionConfig.callbacks[0].env"] }));
@@ -467,7 +509,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("keep the old value at each path: a nested path, a top-level property, `*`, a quoted key", async function () {
       changed = await env.twin.run("up", spec(2, "env-2", "fn9"));
-      onBoth(changed, (run) => {
+      onEach(changed, (run) => {
         const [c] = named(run, "c");
         const held = (c.outputs.functionConfig as { callbacks: Record<string, string>[] }).callbacks;
         assert.deepEqual([held[0].env, held[1].functionName], ["env-1", "fn9"]);
@@ -476,7 +518,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     });
 
     it("replaceOnChanges leaves a dynamic resource's update an update: the provider host names no changed keys", function () {
-      onBoth(changed, (run) => {
+      onEach(changed, (run) => {
         assert.deepEqual(run.result.summary?.steps.map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort(), ["update a", "update c"]);
         assert.equal(named(run, "a")[0].outputs.optionValue, "2");
       });
@@ -510,7 +552,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("records what the accounts hold, and shows as drift what the provider's Diff calls a change", async function () {
       refreshed = await env.twin.run("refresh", spec);
-      onBoth(refreshed, (run) => {
+      onEach(refreshed, (run) => {
         assert.deepEqual(run.result.summary?.steps.map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort(), ["update a", "update e"]);
         assert.equal(named(run, "a")[0].outputs.optionValue, "2");
         const order = (named(run, "c")[0].outputs.functionConfig as { callbacks: { msgType: string }[] }).callbacks.map((cb) => cb.msgType);
@@ -519,13 +561,13 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     });
 
     it("a clean Read clears the init errors of a resource", function () {
-      onBoth(created, (run) => assert.equal(named(run, "e")[0].initErrors?.length, 1));
-      onBoth(refreshed, (run) => assert.equal(named(run, "e")[0].initErrors, undefined));
+      onEach(created, (run) => assert.equal(named(run, "e")[0].initErrors?.length, 1));
+      onEach(refreshed, (run) => assert.equal(named(run, "e")[0].initErrors, undefined));
     });
 
     it("the next up puts the declared values back", async function () {
       const step = await env.twin.run("up", spec);
-      onBoth(step, (run) => assert.deepEqual(sets(run).sort(), [`${A} location_report=1`, `${E} location_report=1`]));
+      onEach(step, (run) => assert.deepEqual(sets(run).sort(), [`${A} location_report=1`, `${E} location_report=1`]));
     });
   });
 
@@ -541,12 +583,12 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("refresh configures the provider from the config saved in state: a changed secret does not reach it", async function () {
       const step = await env.twin.run("refresh", spec, wrong);
-      onBoth(step, (run) => assert.equal(run.result.code, 0));
+      onEach(step, (run) => assert.equal(run.result.code, 0));
     });
 
     it("refresh --run-program uses the stack's current config, and saves it", async function () {
       const step = await env.twin.run("refresh", spec, { ...wrong, runProgram: true });
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.equal((providerOf(run)!.inputs["wechat:componentAppSecret"] as { value: string }).value, "not-the-platform-secret");
       });
@@ -554,7 +596,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("destroy uses the saved config too: now the wrong one, whatever the stack says", async function () {
       const step = await env.twin.run("destroy", spec);
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.equal(named(run, "a").length, 1);
       });
@@ -562,7 +604,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("destroy --run-program uses the stack's current config again", async function () {
       const step = await env.twin.run("destroy", spec, { runProgram: true });
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 0);
         assert.deepEqual(sets(run), [`${A} location_report=0`]);
       });
@@ -581,7 +623,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
     it("keeps the deleted resource in the state, pending replacement, while the new one cannot be created", async function () {
       const step = await env.twin.run("up", dbr(C));
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(sets(run), [`${A} location_report=0`]);
         const [a] = named(run, "a");
@@ -593,7 +635,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     it("the next up creates the replacement without deleting the old resource again", async function () {
       env.twin.each((emulator) => emulator.clearFaults());
       const step = await env.twin.run("up", dbr(C));
-      onBoth(step, (run) => {
+      onEach(step, (run) => {
         assert.deepEqual(sets(run), [`${C} location_report=1`]);
         assert.deepEqual(
           named(run, "a").map((r) => [r.id, r.pendingReplacement]),

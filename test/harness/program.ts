@@ -17,13 +17,27 @@ import { PropertyMap, clean, isSecret, stripSecrets } from "./values";
 
 const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
+/**
+ * The resource options the harness leaves to the CLI. A program that sets one is refused rather than run otherwise
+ * than the CLI runs it; the parity suite shows what the CLI does with each.
+ */
+const UNSUPPORTED_OPTIONS: Record<string, (req: resproto.RegisterResourceRequest) => boolean> = {
+  import: (req) => req.getImportid() !== "",
+  protect: (req) => req.getProtect() === true,
+  retainOnDelete: (req) => req.getRetainondelete() === true,
+  ignoreChanges: (req) => req.getIgnorechangesList().length > 0,
+  replaceOnChanges: (req) => req.getReplaceonchangesList().length > 0,
+  additionalSecretOutputs: (req) => req.getAdditionalsecretoutputsList().length > 0,
+};
+
 /** A resource as the program registered it: the entry it declares (no id, outputs or provider yet), and the options the state does not keep. */
 export interface Registration {
   entry: ResourceState;
   /** Undefined when the program did not set it (the provider's diff decides). */
   deleteBeforeReplace: boolean | undefined;
   aliases: string[];
-  importId: string;
+  /** The resource options it sets that the harness does not implement (UNSUPPORTED_OPTIONS). */
+  unsupported: string[];
 }
 
 /** The answer to a registration: `result` FAIL or SKIP lets the program go on past a failed step (continue-on-error). */
@@ -48,13 +62,10 @@ function registration(req: resproto.RegisterResourceRequest, stack: string, proj
     parent: req.getParent() || undefined,
     dependencies: some(req.getDependenciesList()),
     propertyDependencies: Object.keys(propertyDependencies).length > 0 ? propertyDependencies : undefined,
-    protect: req.getProtect() || undefined,
-    retainOnDelete: req.getRetainondelete() || undefined,
-    ignoreChanges: some(req.getIgnorechangesList()),
-    replaceOnChanges: some(req.getReplaceonchangesList()),
   });
   const deleteBeforeReplace = req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined;
-  return { entry, deleteBeforeReplace, aliases: req.getAliasurnsList(), importId: req.getImportid() };
+  const unsupported = Object.keys(UNSUPPORTED_OPTIONS).filter((option) => UNSUPPORTED_OPTIONS[option](req));
+  return { entry, deleteBeforeReplace, aliases: req.getAliasurnsList(), unsupported };
 }
 
 export class ProgramRunner {

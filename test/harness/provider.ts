@@ -86,7 +86,6 @@ export interface Change {
   olds: PropertyMap;
   oldInputs: PropertyMap;
   news: PropertyMap;
-  ignoreChanges: string[];
 }
 
 /** `req` about the resource: its URN, and the name and type the URN ends with. */
@@ -163,7 +162,7 @@ export class DynamicProviderHost {
 
   async diff(c: Change): Promise<DiffResult> {
     const req = about(new provproto.DiffRequest(), c.urn).setId(c.id).setOlds(toStruct(c.olds)).setOldInputs(toStruct(c.oldInputs));
-    const res = await this.call<provproto.DiffResponse>("diff", req.setNews(toStruct(c.news)).setIgnorechangesList(c.ignoreChanges));
+    const res = await this.call<provproto.DiffResponse>("diff", req.setNews(toStruct(c.news)));
     return { changes: res.getChanges(), replaces: res.getReplacesList(), deleteBeforeReplace: res.getDeletebeforereplace() };
   }
 
@@ -175,7 +174,7 @@ export class DynamicProviderHost {
 
   async update(c: Change): Promise<PropertyMap> {
     const req = about(new provproto.UpdateRequest(), c.urn).setId(c.id).setOlds(toStruct(c.olds)).setOldInputs(toStruct(c.oldInputs));
-    const res = await this.call<provproto.UpdateResponse>("update", req.setNews(toStruct(c.news)).setIgnorechangesList(c.ignoreChanges));
+    const res = await this.call<provproto.UpdateResponse>("update", req.setNews(toStruct(c.news)));
     return fromStruct(res.getProperties());
   }
 

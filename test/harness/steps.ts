@@ -12,7 +12,6 @@ import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { ConcurrencyLimit } from "../../provider/client";
 import { Deployment, StepOp, nameOf } from "./engine";
 import { RpcError } from "./monitor";
-import { applyIgnoreChanges, parsePropertyPath, pathContains } from "./paths";
 import { Answer, Registration } from "./program";
 import { Change, DiffResult, ProviderError } from "./provider";
 import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
@@ -37,7 +36,7 @@ const cancelled = () => new RpcError(grpc.status.CANCELLED, "the deployment was 
 /** What Diff and Update are sent: the old state, and the new inputs (secrets stripped, as the host accepts none). */
 export function changeOf(next: ResourceState, old: ResourceState): Change {
   const [olds, oldInputs, news] = [old.outputs, old.inputs, next.inputs].map(stripSecrets);
-  return { urn: next.urn, id: old.id ?? "", olds, oldInputs, news, ignoreChanges: next.ignoreChanges ?? [] };
+  return { urn: next.urn, id: old.id ?? "", olds, oldInputs, news };
 }
 
 /** The default provider's entry, created or brought up to the stack config of this run; answers its reference. */
@@ -90,9 +89,12 @@ export class StepExecutor {
     const old = this.findOld(r);
     for (const urn of [r.entry.urn, old?.urn]) if (urn) this.registered.add(urn);
     if (!r.entry.custom) return this.component(r.entry, old);
-    if (!r.entry.type.startsWith(DYNAMIC_TYPE_PREFIX) || r.importId) {
-      const why = r.importId ? "the import option is not supported for dynamic resources" : `${r.entry.type} needs its provider plugin`;
-      this.d.fail(r.entry.urn, `the engine harness runs only dynamic resources: ${why}`, true);
+    const why = !r.entry.type.startsWith(DYNAMIC_TYPE_PREFIX)
+      ? `${r.entry.type} needs its provider plugin`
+      : r.unsupported.length > 0 && `the harness does not implement the resource option ${r.unsupported.join(", ")}`;
+    if (why) {
+      const fix = "run it with the Pulumi CLI (`npm run pulumi:install`, then `--engine pulumi`)";
+      this.d.fail(r.entry.urn, `the engine harness cannot run this resource: ${why}; ${fix}`, true);
       throw new RpcError(grpc.status.UNIMPLEMENTED, why);
     }
     this.provider ??= providerEntry(this.d);
@@ -149,16 +151,11 @@ export class StepExecutor {
     }
   }
 
-  /** Check (old inputs against the new ones, after ignoreChanges), then Diff against the state. */
+  /** Check (old inputs against the new ones), then Diff against the state. */
   private async plan(declared: ResourceState, old: ResourceState | undefined, deleteBeforeReplace: boolean | undefined): Promise<Plan> {
     if (this.d.cancelled) throw cancelled();
     const host = await this.d.host();
-    const ignored = (paths: string[]) =>
-      this.d.out.stdout(
-        `  info: ${nameOf(declared.urn)}: cannot ignore changes in added or removed elements of the path: ${JSON.stringify(paths.join(", "))}`,
-      );
-    const news = old ? applyIgnoreChanges(declared.inputs, old.inputs, declared.ignoreChanges ?? [], ignored) : declared.inputs;
-    const next = { ...declared, inputs: await this.check(declared, old?.inputs ?? {}, news) };
+    const next = { ...declared, inputs: await this.check(declared, old?.inputs ?? {}, declared.inputs) };
     if (!old) return { op: "create", next };
     const diff = await this.guard(next.urn, true, () => host.diff(changeOf(next, old)));
     const plan = this.decide(next, old, diff, deleteBeforeReplace);
@@ -177,34 +174,16 @@ export class StepExecutor {
     return annotateSecrets(checked.inputs, news);
   }
 
-  /**
-   * The engine's reading of a diff. replaceOnChanges applies to the keys the provider names as changed, and the
-   * dynamic-provider host names none: only a diff that answers "unknown" has changed keys, computed from the inputs.
-   */
+  /** The engine's reading of a diff; "unknown" is read from the inputs, as the engine does. */
   private decide(next: ResourceState, old: ResourceState, diff: DiffResult, deleteBeforeReplace: boolean | undefined): Plan {
-    let { changes, replaces } = diff;
-    let changedKeys: string[] = [];
+    let changes = diff.changes;
     if (changes === DIFF_UNKNOWN) {
-      changedKeys = [...new Set([...Object.keys(old.inputs), ...Object.keys(next.inputs)])].filter(
-        (k) => !isDeepStrictEqual(old.inputs[k], next.inputs[k]),
-      );
-      changes = changedKeys.length > 0 ? DIFF_SOME : DIFF_NONE;
+      const keys = new Set([...Object.keys(old.inputs), ...Object.keys(next.inputs)]);
+      changes = [...keys].some((k) => !isDeepStrictEqual(old.inputs[k], next.inputs[k])) ? DIFF_SOME : DIFF_NONE;
     }
-    const replaceOn = (next.replaceOnChanges ?? []).map(parsePropertyPath).filter((p) => p !== undefined);
     const initErrors = (old.initErrors?.length ?? 0) > 0;
-    replaces = [...replaces, ...changedKeys.filter((k) => replaceOn.some((p) => pathContains(p, parsePropertyPath(k) ?? [k])))];
-    if (initErrors && replaceOn.some((p) => pathContains(p, ["#initerror"])))
-      [replaces, changes] = [[...replaces, "#initerror"], DIFF_SOME];
     if (changes !== DIFF_SOME && !old.pendingReplacement) return { op: initErrors ? "update" : "same", next, old };
-    if (replaces.length === 0 && !old.pendingReplacement) return { op: "update", next, old };
-    if (old.protect && next.protect) {
-      const message =
-        `unable to replace resource "${next.urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
-        "remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`";
-      // A preview shows the replacement it refuses; an update stops before anything is created.
-      this.d.fail(next.urn, message, !this.d.preview);
-      if (!this.d.preview) throw new StepFailed(message);
-    }
+    if (diff.replaces.length === 0 && !old.pendingReplacement) return { op: "update", next, old };
     return { op: "replace", next, old, deleteBeforeReplace: deleteBeforeReplace ?? diff.deleteBeforeReplace };
   }
 
