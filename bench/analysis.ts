@@ -5,12 +5,14 @@
 import { CallCounts } from "../test/emulator/server";
 import { accountsFor } from "./emulator";
 
+export type EngineName = "harness" | "pulumi";
+
 /** One measurement, as the JSON result records it. */
 export interface Run {
   part: "floor" | "host" | "e2e";
   /** floor: "set-only" | "same calls"; host: "provider" | "no-I/O" | "in memory"; e2e: "up" | "no-op up" | "preview". */
   scenario: string;
-  engine?: "harness" | "pulumi";
+  engine?: EngineName;
   n: number;
   latencyMs: number;
   parallel: number;
@@ -32,16 +34,19 @@ export interface Run {
   error?: string;
 }
 
+/** A measurement to take: what it is (a filter picks runs by these fields). */
+export type Planned = Pick<Run, "part" | "scenario" | "engine" | "n" | "latencyMs" | "parallel" | "checkpoints">;
 /** What a part's task measures; the bench adds the rest. */
 export type Measured = Partial<Run> & Pick<Run, "wallMs" | "cpuMs">;
 export type Row = Record<string, string | number | undefined>;
-export type Target = { name: string; value: number; limit: number; met: boolean };
 
-type Filter = Partial<Pick<Run, "part" | "scenario" | "engine" | "n" | "latencyMs" | "parallel" | "checkpoints">>;
+type Filter = Partial<Planned>;
 const all = (runs: readonly Run[], filter: Filter) =>
   runs.filter((run) => !run.error && Object.entries(filter).every(([key, value]) => run[key as keyof Run] === value));
 const find = (runs: readonly Run[], filter: Filter): Run | undefined => all(runs, filter)[0];
-const sizes = (runs: readonly Run[]) => [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
+/** The distinct values, in ascending order. */
+export const ascending = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
+const sizes = (runs: readonly Run[]) => ascending(runs.map((r) => r.n));
 const FLOORS = ["set-only", "same calls"];
 
 /** What is compared with the floors, at the run's concurrency C; `limit`: the target for its ratio to either floor. */
@@ -53,22 +58,20 @@ const compared = (C: number): { label: string; filter: Filter; limit?: number }[
   { label: "e2e up, pulumi, no checkpoints", filter: { engine: "pulumi", scenario: "up", checkpoints: false, parallel: C } },
 ];
 
-/** A measurement's wall time over a floor's at the same N and latency: Infinity for one stopped at its time limit. */
-function overFloor(runs: readonly Run[], filter: Filter, floor: string, n: number, latencyMs: number): number | undefined {
-  const [run, base] = [find(runs, { ...filter, n, latencyMs }), find(runs, { part: "floor", scenario: floor, n, latencyMs })];
-  return run && base ? (run.timedOut ? Infinity : run.wallMs / base.wallMs) : undefined;
+/** A measurement's wall time over a floor's at each N measured, at one latency: Infinity for one stopped at its time limit. */
+function overFloor(runs: readonly Run[], filter: Filter, floor: string, latencyMs: number): { n: number; value: number }[] {
+  return sizes(runs).flatMap((n) => {
+    const [run, base] = [find(runs, { ...filter, n, latencyMs }), find(runs, { part: "floor", scenario: floor, n, latencyMs })];
+    return run && base ? [{ n, value: run.timedOut ? Infinity : run.wallMs / base.wallMs }] : [];
+  });
 }
 
 /** Wall time of each measurement over a floor's, by N, at one latency (none for a stopped run). */
 export function ratios(runs: readonly Run[], latencyMs: number, C: number): Row[] {
   return FLOORS.flatMap((floor) =>
     compared(C).flatMap(({ label, filter }) => {
-      const row: Row = { ratio: `${label} / floor ${floor}` };
-      for (const n of sizes(runs)) {
-        const value = overFloor(runs, filter, floor, n, latencyMs);
-        if (value !== undefined && value !== Infinity) row[`N=${n}`] = value;
-      }
-      return Object.keys(row).length > 1 ? [row] : [];
+      const cells = overFloor(runs, filter, floor, latencyMs).flatMap(({ n, value }) => (value === Infinity ? [] : [[`N=${n}`, value]]));
+      return cells.length > 0 ? [{ ratio: `${label} / floor ${floor}`, ...Object.fromEntries(cells) }] : [];
     }),
   );
 }
@@ -106,35 +109,32 @@ export function checkpointCost(runs: readonly Run[], latencyMs: number, C: numbe
 export function parallelSweep(runs: readonly Run[], latencyMs: number, n: number): Row[] {
   const ups = all(runs, { engine: "pulumi", scenario: "up", latencyMs, n });
   const floor = find(runs, { part: "floor", scenario: "same calls", n, latencyMs });
-  return [...new Set(ups.map((r) => r.parallel))]
-    .sort((a, b) => a - b)
-    .map((parallel) => {
-      const [on, off] = [true, false].map((checkpoints) => find(ups, { parallel, checkpoints }));
-      return {
-        N: n,
-        "--parallel": parallel,
-        "up wall, checkpoints": on?.timedOut ? `> ${(on.wallMs / 1000).toFixed(0)} s` : on?.wallMs,
-        "up wall, none": off?.wallMs,
-        "none / floor same calls": off && floor ? off.wallMs / floor.wallMs : undefined,
-      };
-    });
+  return ascending(ups.map((r) => r.parallel)).map((parallel) => {
+    const [on, off] = [true, false].map((checkpoints) => find(ups, { parallel, checkpoints }));
+    return {
+      N: n,
+      "--parallel": parallel,
+      "up wall, checkpoints": on?.timedOut ? `> ${(on.wallMs / 1000).toFixed(0)} s` : on?.wallMs,
+      "up wall, none": off?.wallMs,
+      "none / floor same calls": off && floor ? off.wallMs / floor.wallMs : undefined,
+    };
+  });
 }
 
-const target = (name: string, value: number, limit: number): Target => ({ name, value, limit, met: value <= limit });
+const target = (name: string, value: number, limit: number) => ({ name, value, limit, met: value <= limit });
 const max = (values: number[]) => Math.max(0, ...values);
 
 /**
  * Speed (ratios to the floors, and wall per resource at the largest N over the smallest), the provider's own overhead
  * (host CPU of the provider with HTTP in memory over the no-I/O provider's), and what must hold at any speed.
  */
-export function targets(runs: readonly Run[], latencyMs: number, C: number, providerBytes: number): Target[] {
+export function targets(runs: readonly Run[], latencyMs: number, C: number, providerBytes: number) {
   const speed = compared(C).flatMap(({ label, filter, limit }) => {
     if (limit === undefined) return [];
     const ratioTargets = FLOORS.flatMap((floor) =>
-      sizes(runs).flatMap((n) => {
-        const value = overFloor(runs, filter, floor, n, latencyMs);
-        return value === undefined ? [] : [target(`${latencyMs} ms, N=${n}: ${label} / floor ${floor}`, value, limit)];
-      }),
+      overFloor(runs, filter, floor, latencyMs).map(({ n, value }) =>
+        target(`${latencyMs} ms, N=${n}: ${label} / floor ${floor}`, value, limit),
+      ),
     );
     const [a, b] = [sizes(runs)[0], sizes(runs).pop()].map((n) => find(runs, { ...filter, n, latencyMs }));
     if (!a || !b || a === b) return ratioTargets;

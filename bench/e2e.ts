@@ -1,12 +1,14 @@
 /** Part 3, end to end: one command of examples/platform-fleet, by the engine harness's CLI or the real Pulumi CLI. */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { RunEngineOptions, readState, spawnEngine, stateFileOf } from "../test/harness";
+import { StackSettings } from "../test/support/emulator";
+import { FLEET_PROJECT, writeAccountsFile } from "../test/support/fleet";
 import { descendants } from "../test/support/processes";
 import { wechatResources } from "../test/support/state";
-import { Measured } from "./analysis";
+import { Measured, Planned } from "./analysis";
+import { accountEntries } from "./emulator";
 import { HOST_MARKER, watch } from "./proc";
-
-export type EngineName = "harness" | "pulumi";
 
 /** The processes of a run, by the command line each starts with (`undefined`: the process started). */
 const MARKERS = {
@@ -14,14 +16,31 @@ const MARKERS = {
   pulumi: { engine: /^pulumi (up|preview) /, program: /cmd\/run/, host: HOST_MARKER, "language host": /pulumi-language-nodejs\.js/ },
 };
 
+// Every up starts on a fresh backend; a no-op up and a preview run on the last up's.
+let backends = 0;
+
 /**
  * Wall time, CPU by process, the host's peak RSS, the bytes the engine wrote, and what the state holds. A run still
  * going after `timeoutMs` is stopped (its process tree killed by pid) and reported with how far its state got.
  */
-export async function runE2e(run: RunEngineOptions & { engine: EngineName }, timeoutMs: number): Promise<Measured> {
+export async function runE2e(run: Planned, dir: string, { config, secrets }: StackSettings, timeoutMs: number): Promise<Measured> {
+  const accountsFile = path.join(dir, `accounts-${run.n}.json`);
+  writeAccountsFile(accountsFile, accountEntries(run.n));
+  const options: RunEngineOptions = {
+    command: run.scenario === "preview" ? "preview" : "up",
+    cwd: dir,
+    stack: "bench",
+    engine: run.engine,
+    parallel: run.parallel,
+    transpileOnly: true,
+    secrets,
+    backendDir: path.join(dir, ".state", String(run.scenario === "up" ? ++backends : backends)),
+    config: { ...config, [`${FLEET_PROJECT}:accountsFile`]: accountsFile },
+    env: run.checkpoints === false ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {},
+  };
   const started = performance.now();
-  const { child, result: running } = spawnEngine(run);
-  const stop = watch(child.pid!, MARKERS[run.engine]);
+  const { child, result: running } = spawnEngine(options);
+  const stop = watch(child.pid!, MARKERS[run.engine!]);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -35,9 +54,9 @@ export async function runE2e(run: RunEngineOptions & { engine: EngineName }, tim
   const [wallMs, usage] = [performance.now() - started, stop()];
   if (!timedOut && (result.code !== 0 || !result.summary)) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-30).join("\n");
-    throw new Error(`${run.engine} ${run.command} failed (exit ${result.code}):\n${tail}`);
+    throw new Error(`${run.engine} ${options.command} failed (exit ${result.code}):\n${tail}`);
   }
-  const stateFile = stateFileOf(run);
+  const stateFile = stateFileOf(options);
   let state;
   try {
     state = readState(stateFile);
@@ -54,7 +73,7 @@ export async function runE2e(run: RunEngineOptions & { engine: EngineName }, tim
     peakRssBytes: usage.host.peakRssBytes,
     engineWrittenBytes: usage.engine.writtenBytes,
     resources: resources.length,
-    ...(run.command === "up" && {
+    ...(options.command === "up" && {
       stateBytes: fs.existsSync(stateFile) ? fs.statSync(stateFile).size : 0,
       propertiesBytes: resources.reduce((mean, r) => mean + JSON.stringify({ i: r.inputs, o: r.outputs }).length / resources.length, 0),
       providerBytes: typeof text === "string" ? Buffer.byteLength(text) : undefined,

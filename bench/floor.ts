@@ -10,14 +10,13 @@ import { promisify } from "node:util";
 import got from "got";
 import { ConcurrencyLimit } from "../provider/client";
 import { DEMO_CREDENTIALS as DEMO } from "../test/support/emulator";
-import { Measured } from "./analysis";
+import { Measured, Planned } from "./analysis";
 import { TARGET_VALUE, settingsFor } from "./emulator";
 
-type FloorArgs = { baseUrl: string; mode: "set-only" | "same calls"; n: number; concurrency: number };
 type Answer = Record<string, string>;
 
-/** Wall time and this process's CPU ("client") during the calls. */
-async function runFloor({ baseUrl, mode, n, concurrency }: FloorArgs): Promise<Measured> {
+/** Wall time and this process's CPU ("client") during the calls, at most `parallel` (C) in flight. */
+async function runFloor({ scenario, n, parallel: concurrency }: Planned, baseUrl: string): Promise<Measured> {
   const settings = settingsFor(n);
   const agent = { http: new http.Agent({ keepAlive: true, maxSockets: concurrency }) };
   const client = got.extend({ prefixUrl: `${baseUrl}/cgi-bin/component`, method: "POST", responseType: "text", retry: 0, agent });
@@ -43,7 +42,7 @@ async function runFloor({ baseUrl, mode, n, concurrency }: FloorArgs): Promise<M
   await Promise.all(
     settings.map(async ({ appId, refreshToken, optionName }) => {
       const query = { access_token: (await authorizer(appId, refreshToken)).authorizer_access_token };
-      if (mode === "same calls") await post("get_authorizer_option", query, { option_name: optionName });
+      if (scenario === "same calls") await post("get_authorizer_option", query, { option_name: optionName });
       await post("set_authorizer_option", query, { option_name: optionName, option_value: TARGET_VALUE });
     }),
   );
@@ -53,9 +52,9 @@ async function runFloor({ baseUrl, mode, n, concurrency }: FloorArgs): Promise<M
 }
 
 /** Runs the floor in a new process, which prints what it measured as JSON; a failure is its stderr's last line. */
-export async function runFloorProcess(args: FloorArgs): Promise<Measured> {
+export async function runFloorProcess(run: Planned, baseUrl: string): Promise<Measured> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [__filename, JSON.stringify(args)]);
+    const { stdout } = await promisify(execFile)(process.execPath, [__filename, JSON.stringify(run), baseUrl]);
     return JSON.parse(stdout) as Measured;
   } catch (e) {
     const stderr = String((e as { stderr?: string }).stderr ?? "").trim();
@@ -63,4 +62,5 @@ export async function runFloorProcess(args: FloorArgs): Promise<Measured> {
   }
 }
 
-if (require.main === module) void runFloor(JSON.parse(process.argv[2]) as FloorArgs).then((r) => process.stdout.write(JSON.stringify(r)));
+if (require.main === module)
+  void runFloor(JSON.parse(process.argv[2]) as Planned, process.argv[3]).then((r) => process.stdout.write(JSON.stringify(r)));

@@ -8,18 +8,19 @@ import { makeSecret } from "../test/harness/values";
 import { StackSettings } from "../test/support/emulator";
 import { FLEET_PROJECT } from "../test/support/fleet";
 import { AUTHORIZER_OPTION } from "../test/support/state";
-import { Measured } from "./analysis";
+import { Measured, Planned } from "./analysis";
 import { TARGET_VALUE, settingsFor } from "./emulator";
 import { findProcess, HOST_MARKER, usageOf } from "./proc";
 import { BenchProject } from "./project";
 
 /**
  * Wall time; CPU during the calls of the host (first use of the provider's modules included) and of this driver, and
- * before them ("host start": its start and Configure); the host's peak RSS. `text`, every resource's `__provider`, says
- * which provider the host runs.
+ * before them ("host start": its start and Configure); the host's peak RSS. The scenario names the provider the host
+ * runs: every resource's `__provider` is its text.
  */
-export async function runHost(project: BenchProject, text: string, n: number, parallel: number, stack: StackSettings): Promise<Measured> {
+export async function runHost({ scenario, n, parallel }: Planned, project: BenchProject, stack: StackSettings): Promise<Measured> {
   const settings = settingsFor(n);
+  const text = project.hostTexts[scenario as keyof BenchProject["hostTexts"]];
   const host = await DynamicProviderHost.start({
     dir: project.dir,
     engineAddress: "127.0.0.1:1", // never called for these requests

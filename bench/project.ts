@@ -52,19 +52,14 @@ export function createProject() {
   npm(["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${PULUMI_VERSION}`], dir);
   for (const file of ["Pulumi.yaml", "index.ts"])
     fs.copyFileSync(path.join(ROOT, "examples", "platform-fleet", file), path.join(dir, file));
+  const installMs = Date.now() - started;
+  const env = { ...process.env, NODE_NO_WARNINGS: "1" };
+  const providerText = execFileSync(process.execPath, ["-e", SERIALIZER], { cwd: dir, encoding: "utf8", env });
   return {
     dir,
-    tarballBytes: fs.statSync(tarball).size,
-    installMs: Date.now() - started,
-    /** `__provider` texts: AuthorizerOption as the SDK serializes it here, and the two baselines. */
-    providerText: {
-      real: execFileSync(process.execPath, ["-e", SERIALIZER], {
-        cwd: dir,
-        encoding: "utf8",
-        env: { ...process.env, NODE_NO_WARNINGS: "1" },
-      }),
-      noop: `exports.handler = ${noop};\n`,
-      inMemory: `exports.handler = ${inMemory};\n`,
-    },
+    /** What the JSON result records of the project: `providerText` is AuthorizerOption's as the SDK serializes it here. */
+    recorded: { tarballBytes: fs.statSync(tarball).size, installMs, providerBytes: Buffer.byteLength(providerText), providerText },
+    /** The `__provider` text of each host scenario: the real provider's, and the two baselines. */
+    hostTexts: { provider: providerText, "no-I/O": `exports.handler = ${noop};\n`, "in memory": `exports.handler = ${inMemory};\n` },
   };
 }

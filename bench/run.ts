@@ -6,11 +6,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { RunEngineOptions } from "../test/harness";
-import { FLEET_PROJECT, writeAccountsFile } from "../test/support/fleet";
-import { Measured, Run, checkpointCost, parallelSweep, ratios, targets } from "./analysis";
-import { EngineName, runE2e } from "./e2e";
-import { accountEntries, stackFor, startEmulator } from "./emulator";
+import { EngineName, Measured, Planned, Run, ascending, checkpointCost, parallelSweep, ratios, targets } from "./analysis";
+import { runE2e } from "./e2e";
+import { stackFor, startEmulator } from "./emulator";
 import { runFloorProcess } from "./floor";
 import { formatResult } from "./format";
 import { runHost } from "./host";
@@ -22,7 +20,7 @@ const OPTIONS = { n: "100,1000,3000", latency: "20", concurrency: "16", engines:
 function parseOptions(args: string[]) {
   const spec = Object.entries(OPTIONS).map(([key, value]) => [key, { type: "string" as const, default: value }]);
   const raw = parseArgs({ args, options: Object.fromEntries(spec) }).values as typeof OPTIONS;
-  const list = (text: string) => Array.from(text.split(","), Number).sort((a, b) => a - b);
+  const list = (text: string) => ascending(text.split(",").map(Number));
   const n = list(raw.n);
   const latency = list(raw.latency);
   const parallel = list(raw.parallel);
@@ -36,88 +34,33 @@ function parseOptions(args: string[]) {
 }
 
 type Options = ReturnType<typeof parseOptions>;
-type At = Pick<Run, "n" | "latencyMs">;
-type E2eRun = At & Pick<Run, "scenario" | "parallel"> & { engine: EngineName; checkpoints: boolean };
-/** A measurement to take: what it is, and the task that takes it; a warm-up is taken and not recorded. */
-type Step = { run: Omit<Run, "wallMs" | "cpuMs">; task: () => Promise<Measured>; warmUp?: boolean };
 
 /** Every measurement of the run, in order. */
-function* plan(o: Options, project: BenchProject, baseUrl: string): Generator<Step> {
-  const { dir, providerText: text } = project;
+function* plan(o: Options): Generator<Planned> {
   const C = o.concurrency;
-  const stack = (n: number) => stackFor(baseUrl, n, C);
-  const floor = (at: At, mode: "set-only" | "same calls"): Step => ({
-    run: { part: "floor", scenario: mode, ...at, parallel: C },
-    task: () => runFloorProcess({ baseUrl, mode, n: at.n, concurrency: C }),
-  });
-  const host = (at: At, scenario: string, providerText: string, parallel: number): Step => ({
-    run: { part: "host", scenario, ...at, parallel },
-    task: () => runHost(project, providerText, at.n, parallel, stack(at.n)),
-  });
-  // Every up starts on a fresh backend; a no-op up and a preview run on the last up's.
-  let backends = 0;
-  const e2e = (run: E2eRun): Step => {
-    const accountsFile = path.join(dir, `accounts-${run.n}.json`);
-    writeAccountsFile(accountsFile, accountEntries(run.n));
-    const { config, secrets } = stack(run.n);
-    const engineOptions: RunEngineOptions & { engine: EngineName } = {
-      command: run.scenario === "preview" ? "preview" : "up",
-      cwd: dir,
-      stack: "bench",
-      engine: run.engine,
-      parallel: run.parallel,
-      transpileOnly: true,
-      secrets,
-      backendDir: path.join(dir, ".state", String(run.scenario === "up" ? ++backends : backends)),
-      config: { ...config, [`${FLEET_PROJECT}:accountsFile`]: accountsFile },
-      env: run.checkpoints ? {} : { PULUMI_SKIP_CHECKPOINTS: "true" },
-    };
-    const checkpoints = run.engine === "pulumi" ? run.checkpoints : undefined;
-    return { run: { part: "e2e", ...run, checkpoints }, task: () => runE2e(engineOptions, o.timeoutS * 1000) };
-  };
-
-  // The first run of the real CLI loads its 100+ MB binary and looks its plugins up cold: an unrecorded preview first.
-  const pulumi = o.engines.includes("pulumi");
-  const warmUp: E2eRun = { scenario: "preview", n: o.n[0], latencyMs: 0, parallel: 1, engine: "pulumi", checkpoints: true };
-  if (pulumi) yield { ...e2e(warmUp), warmUp: true };
   for (const latencyMs of o.latency) {
     for (const n of o.n) {
-      const at = { n, latencyMs };
-      yield floor(at, "set-only");
-      yield floor(at, "same calls");
+      const at = { n, latencyMs, parallel: C };
+      yield { part: "floor", scenario: "set-only", ...at };
+      yield { part: "floor", scenario: "same calls", ...at };
       // The real provider at C (and 2C, when there is latency to wait), and the two baselines at the first latency.
-      yield host(at, "provider", text.real, C);
-      if (latencyMs > 0) yield host(at, "provider", text.real, 2 * C);
-      if (latencyMs === o.latency[0]) yield* [host(at, "no-I/O", text.noop, C), host(at, "in memory", text.inMemory, C)];
+      yield { part: "host", scenario: "provider", ...at };
+      if (latencyMs > 0) yield { part: "host", scenario: "provider", ...at, parallel: 2 * C };
+      if (latencyMs === o.latency[0]) for (const scenario of ["no-I/O", "in memory"]) yield { part: "host", scenario, ...at };
       // Each engine: up, no-op up and preview (the real CLI's without checkpoints: an up that finishes at any N), then
       // the real CLI's up with checkpoints on a fresh backend (which may reach its time limit).
       for (const engine of o.engines) {
-        const e2eAt = { ...at, parallel: C, engine };
-        yield e2e({ ...e2eAt, scenario: "up", checkpoints: engine === "harness" });
-        yield e2e({ ...e2eAt, scenario: "no-op up", checkpoints: true });
-        yield e2e({ ...e2eAt, scenario: "preview", checkpoints: true });
-        if (engine === "pulumi") yield e2e({ ...e2eAt, scenario: "up", checkpoints: true });
+        const e2e = (scenario: string, checkpoints?: boolean): Planned => ({ part: "e2e", scenario, ...at, engine, checkpoints });
+        if (engine === "harness") yield* [e2e("up"), e2e("no-op up"), e2e("preview")];
+        else yield* [e2e("up", false), e2e("no-op up", true), e2e("preview", true), e2e("up", true)];
       }
     }
   }
   // The sweep: the real CLI's up at each other --parallel, with and without checkpoints, at the last latency.
-  const sweep = { scenario: "up", n: o.sweepN, latencyMs: o.latency[o.latency.length - 1], engine: "pulumi" } as const;
-  for (const parallel of pulumi ? o.parallel.filter((p) => p !== C) : []) {
-    for (const checkpoints of [false, true]) yield e2e({ ...sweep, parallel, checkpoints });
+  const sweep = { part: "e2e", scenario: "up", n: o.sweepN, latencyMs: o.latency[o.latency.length - 1], engine: "pulumi" } as const;
+  for (const parallel of o.engines.includes("pulumi") ? o.parallel.filter((p) => p !== C) : []) {
+    for (const checkpoints of [false, true]) yield { ...sweep, parallel, checkpoints };
   }
-}
-
-/** Takes a step against a freshly reset emulator, with what the emulator saw; a task that fails is recorded with its error. */
-async function measure(emulator: Awaited<ReturnType<typeof startEmulator>>, { run, task }: Step): Promise<Run> {
-  process.stderr.write(`  ${run.latencyMs} ms, N=${run.n}: ${run.part} ${run.scenario} ${run.engine ?? ""} --parallel ${run.parallel}`);
-  await emulator.ask(run.latencyMs);
-  const started = performance.now();
-  const failed = (e: Error): Measured => ({ wallMs: performance.now() - started, cpuMs: {}, error: e.message.slice(0, 2000) });
-  const measured = await task().catch(failed);
-  const { calls, cpuMs } = await emulator.ask();
-  const note = measured.error ? ` FAILED: ${measured.error.split("\n")[0]}` : measured.timedOut ? " (stopped)" : "";
-  process.stderr.write(`: ${(measured.wallMs / 1000).toFixed(1)} s${note}\n`);
-  return { ...run, ...measured, cpuMs: { ...measured.cpuMs, emulator: cpuMs }, calls };
 }
 
 const loadAverage = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
@@ -127,7 +70,6 @@ function resultOf(o: Options, project: BenchProject, runs: Run[], started: Date,
   // The tables and the targets are taken at the last latency.
   const latencyMs = o.latency[o.latency.length - 1];
   const C = o.concurrency;
-  const providerBytes = Buffer.byteLength(project.providerText.real);
   return {
     command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
     startedAt: started.toISOString(),
@@ -141,7 +83,7 @@ function resultOf(o: Options, project: BenchProject, runs: Run[], started: Date,
     },
     loadAverage: { start: loadStart, end: loadAverage() },
     options: o,
-    project: { tarballBytes: project.tarballBytes, installMs: project.installMs, providerBytes, providerText: project.providerText.real },
+    project: project.recorded,
     runs,
     derived: {
       latencyMs,
@@ -149,7 +91,7 @@ function resultOf(o: Options, project: BenchProject, runs: Run[], started: Date,
       checkpointCost: checkpointCost(runs, latencyMs, C),
       parallelSweep: parallelSweep(runs, latencyMs, o.sweepN),
     },
-    targets: targets(runs, latencyMs, C, providerBytes),
+    targets: targets(runs, latencyMs, C, project.recorded.providerBytes),
   };
 }
 export type BenchResult = ReturnType<typeof resultOf>;
@@ -161,12 +103,30 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: load average ${loadStart.join(" ")}\n`);
   const project = createProject();
   const emulator = await startEmulator(Math.max(...o.n));
+  const stack = (n: number) => stackFor(emulator.baseUrl, n, o.concurrency);
+  const tasks: Record<Planned["part"], (run: Planned) => Promise<Measured>> = {
+    floor: (run) => runFloorProcess(run, emulator.baseUrl),
+    host: (run) => runHost(run, project, stack(run.n)),
+    e2e: (run) => runE2e(run, project.dir, stack(run.n), o.timeoutS * 1000),
+  };
+  /** Takes a measurement against a freshly reset emulator, with what the emulator saw; a task that fails is recorded with its error. */
+  const measure = async (run: Planned): Promise<Run> => {
+    process.stderr.write(`  ${run.latencyMs} ms, N=${run.n}: ${run.part} ${run.scenario} ${run.engine ?? ""} --parallel ${run.parallel}`);
+    await emulator.ask(run.latencyMs);
+    const started = performance.now();
+    const failed = (e: Error): Measured => ({ wallMs: performance.now() - started, cpuMs: {}, error: e.message.slice(0, 2000) });
+    const measured = await tasks[run.part](run).catch(failed);
+    const { calls, cpuMs } = await emulator.ask();
+    const note = measured.error ? ` FAILED: ${measured.error.split("\n")[0]}` : measured.timedOut ? " (stopped)" : "";
+    process.stderr.write(`: ${(measured.wallMs / 1000).toFixed(1)} s${note}\n`);
+    return { ...run, ...measured, cpuMs: { ...measured.cpuMs, emulator: cpuMs }, calls };
+  };
   const runs: Run[] = [];
   try {
-    for (const step of plan(o, project, emulator.baseUrl)) {
-      const run = await measure(emulator, step);
-      if (!step.warmUp) runs.push(run);
-    }
+    // The first run of the real CLI loads its 100+ MB binary and looks its plugins up cold: an unrecorded preview first.
+    const warmUp = { part: "e2e", scenario: "preview", engine: "pulumi", n: o.n[0], latencyMs: 0, parallel: 1, checkpoints: true } as const;
+    if (o.engines.includes("pulumi")) await measure(warmUp);
+    for (const run of plan(o)) runs.push(await measure(run));
   } finally {
     emulator.stop();
     fs.rmSync(project.dir, { recursive: true, force: true });
