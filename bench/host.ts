@@ -25,8 +25,8 @@ export async function runHost({ scenario, n, parallel }: Planned, project: Bench
     dir: project.dir,
     engineAddress: "127.0.0.1:1", // never called for these requests
     env: { ...process.env, PULUMI_NODEJS_PROJECT: FLEET_PROJECT, PULUMI_NODEJS_STACK: "bench" },
-    onStdout: () => undefined, // the provider prints nothing
-    onStderr: (line) => process.stderr.write(`provider host: ${line}\n`),
+    // The provider prints nothing.
+    out: { stdout: () => undefined, stderr: (line) => process.stderr.write(`provider host: ${line}\n`) },
   });
   try {
     const pid = findProcess(process.pid, HOST_MARKER)!;

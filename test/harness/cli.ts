@@ -30,21 +30,22 @@ const pairs = (list: string[] | undefined, flag: string): Record<string, string>
   );
 
 function parseArgs(argv: string[]): CliOptions {
-  const flag = (short?: string) => ({ type: "boolean" as const, ...(short ? { short } : {}) });
-  const text = (short?: string) => ({ type: "string" as const, ...(short ? { short } : {}) });
   const { values: v, positionals } = parseNodeArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      ...{ cwd: text(), stack: text("s"), backend: text(), parallel: text("p"), engine: text() },
-      ...{ config: { ...text("c"), multiple: true }, secret: { ...text(), multiple: true } },
-      ...{
-        json: flag(),
-        "transpile-only": flag(),
-        verbose: flag("v"),
-        "continue-on-error": flag(),
-        "run-program": flag(),
-      },
+      cwd: { type: "string" },
+      stack: { type: "string", short: "s" },
+      backend: { type: "string" },
+      parallel: { type: "string", short: "p" },
+      engine: { type: "string" },
+      config: { type: "string", short: "c", multiple: true },
+      secret: { type: "string", multiple: true },
+      json: { type: "boolean" },
+      "transpile-only": { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+      "continue-on-error": { type: "boolean" },
+      "run-program": { type: "boolean" },
     },
   });
   const [command, ...extra] = positionals;

@@ -122,12 +122,9 @@ export class Deployment {
     this.project = readProject(opts.cwd);
     this.config = readStackConfig(this.project, opts.stack, opts);
     this.state = Checkpoint.load(backendDirOf(opts), this.project.name, opts.stack, this.config.encryptionSalt);
-    const configInputs: PropertyMap = {};
-    for (const [key, value] of Object.entries(this.config.values)) {
-      configInputs[key] = this.config.secretKeys.includes(key) ? makeSecret(value) : value;
-    }
-    this.providerConfig = configInputs;
-    this.redactor.addFrom(configInputs);
+    const { values, secretKeys } = this.config;
+    this.providerConfig = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, secretKeys.includes(k) ? makeSecret(v) : v]));
+    this.redactor.addFrom(this.providerConfig);
     for (const r of this.state.resources) this.redactor.addFrom([r.inputs, r.outputs]);
   }
 
@@ -142,8 +139,7 @@ export class Deployment {
         PULUMI_NODEJS_STACK: this.opts.stack,
         PULUMI_NODEJS_ORGANIZATION: ORGANIZATION,
       },
-      onStdout: (line) => this.out.stdout(line),
-      onStderr: (line) => this.out.stderr(line),
+      out: this.out,
     }).then(async (host) => {
       await host.configure(this.providerConfig);
       return host;

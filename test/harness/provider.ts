@@ -10,6 +10,7 @@ import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import * as provgrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as statusproto from "@pulumi/pulumi/proto/status_pb";
+import type { Output } from "./engine";
 import { PropertyMap, clean } from "./values";
 
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -104,9 +105,8 @@ export interface HostOptions {
   dir: string;
   engineAddress: string;
   env: NodeJS.ProcessEnv;
-  /** Lines the host prints after its port (provider console.log), and its stderr. */
-  onStdout: (line: string) => void;
-  onStderr: (line: string) => void;
+  /** Where the lines the host prints after its port (provider console.log), and its stderr, go. */
+  out: Output;
 }
 
 export class DynamicProviderHost {
@@ -121,11 +121,11 @@ export class DynamicProviderHost {
     const args = ["--require", WATCHDOG, hostPath, opts.engineAddress];
     const child = spawn(process.execPath, args, { cwd: opts.dir, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    readline.createInterface({ input: child.stderr! }).on("line", opts.onStderr);
+    readline.createInterface({ input: child.stderr! }).on("line", opts.out.stderr);
     const port = await new Promise<number>((resolve, reject) => {
       let first = true;
       readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-        if (!first) return opts.onStdout(line);
+        if (!first) return opts.out.stdout(line);
         first = false;
         const port = Number(line.trim());
         if (Number.isInteger(port) && port > 0) resolve(port);
