@@ -6,8 +6,9 @@
  * A fault's request is not applied, unless the rule says afterApply: then WeChat applies it first and only the answer
  * fails (a set that landed, whose answer was lost). A delay alone never holds back the change, only the answer.
  */
+import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
-import { Answer, Reply, jsonAnswer, wechatError } from "./wechat";
+import { Answer, Reply, WeChatApi, jsonAnswer, wechatError } from "./wechat";
 
 export interface FaultRule {
   /** A string matches the URL path exactly, a RegExp is tested against it. Default: every API path. */
@@ -86,12 +87,13 @@ function gatewayError(status: number): Reply {
   return { status, contentType: "text/html", text };
 }
 
-export class Faults {
+/** WeChatApi with injected faults; WeChatEmulator (server.ts) adds HTTP and the request log. */
+export class FaultyWeChatApi extends WeChatApi {
   private rules: (FaultRule & { remaining: number })[] = [];
   private random?: Required<Omit<RandomFaultOptions, "seed">> & { draw: () => number };
   private tally: Record<string, number> = {};
 
-  inject(rule: FaultRule): FaultHandle {
+  injectFault(rule: FaultRule): FaultHandle {
     const ways = [rule.errcode !== undefined, rule.httpStatus !== undefined, rule.body !== undefined, rule.drop === true];
     if (ways.filter(Boolean).length > 1) throw new Error("a fault rule answers one way: errcode, httpStatus, body or drop");
     const active = { ...rule, remaining: rule.times ?? Infinity };
@@ -99,24 +101,29 @@ export class Faults {
     return { remove: () => (this.rules = this.rules.filter((r) => r !== active)) };
   }
 
-  /** Every rule removed and random faults off; the counts stay. */
-  clear(): void {
+  /** Removes every fault rule and turns random faults off; faultCounts() stay until reset(). */
+  clearFaults(): void {
     this.rules = [];
     this.random = undefined;
   }
 
-  setRandom(options: RandomFaultOptions): void {
+  setRandomFaults(options: RandomFaultOptions): void {
     const { rate, kinds = RANDOM_FAULT_KINDS, afterApplyShare = 0 } = options;
     this.random = rate === 0 ? undefined : { rate, kinds: [...kinds], afterApplyShare, draw: seededRandom(options.seed ?? 1) };
   }
 
-  /** Faults so far by label, and "total". */
-  counts(): Record<string, number> {
+  /** Faults injected so far, by label ("errcode:-1", "http:502", "drop"...), and "total". */
+  faultCounts(): Record<string, number> {
     return { ...this.tally };
   }
 
+  protected resetFaults(): void {
+    this.clearFaults();
+    this.tally = {};
+  }
+
   /** The fault that hits this request, if any: the first matching rule's, else maybe a random one. */
-  pick(path: string, appId: string | undefined): Fault | undefined {
+  protected pickFault(path: string, appId: string | undefined): Fault | undefined {
     const fault = this.fromRules(path, appId) ?? this.fromRandom();
     if (fault) {
       this.tally[fault.label] = (this.tally[fault.label] ?? 0) + 1;
@@ -146,17 +153,8 @@ export class Faults {
   }
 }
 
-/**
- * Floats in [0, 1) from a 32-bit seed ("mulberry32": a Weyl sequence through an integer mix), because Math.random
- * cannot be seeded and a faulted run must be reproducible.
- */
+/** Floats in [0, 1) drawn from the seed, because Math.random cannot be seeded and a faulted run must be reproducible. */
 function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 0x100000000;
-  };
+  let draws = 0;
+  return () => createHash("sha256").update(`${seed}:${draws++}`).digest().readUInt32BE(0) / 0x100000000;
 }

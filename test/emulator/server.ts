@@ -6,6 +6,7 @@
  *              and ERRMSG, the table of every errcode the emulator answers
  *   faults.ts  injected faults: rules, random faults, and faultAnswer(), what a fault sends instead
  *   server.ts  this file: the server, the request log, and dispatch (log, pick a fault, answer, send)
+ * Each file's class extends the one before: WeChatApi, FaultyWeChatApi, WeChatEmulator.
  *
  * GET /__emulator/state answers every account's settings (the examples' READMEs curl it); it needs no token and is
  * never logged, faulted or delayed. Any other path under /__emulator/ answers 404, unlogged too.
@@ -13,8 +14,9 @@
 import * as http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
-import { Answer, ApiRequest, CallKind, WeChatApi, jsonAnswer, wechatError } from "./wechat";
+import { text } from "node:stream/consumers";
+import { FaultyWeChatApi } from "./faults";
+import { Answer, ApiRequest, CallKind, jsonAnswer, wechatError } from "./wechat";
 
 export type { FaultHandle } from "./faults";
 export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
@@ -38,18 +40,12 @@ export interface RequestFilter {
   fault?: boolean;
 }
 
-export interface CallCounts {
-  set: number;
-  get: number;
-  token: number;
-  /** Every request to an API path, unknown paths included. */
-  total: number;
-}
+/** Requests by kind, and "total": every request to an API path, unknown paths included. */
+export type CallCounts = Record<CallKind | "total", number>;
 
-export class WeChatEmulator extends WeChatApi {
+export class WeChatEmulator extends FaultyWeChatApi {
   private readonly log: RequestRecord[] = [];
   private counts: CallCounts = { set: 0, get: 0, token: 0, total: 0 };
-  private faults = new Faults();
   private latencyMs = 0;
   private server?: http.Server;
 
@@ -97,34 +93,12 @@ export class WeChatEmulator extends WeChatApi {
     return this.log.filter(typeof filter === "function" ? filter : matcher(filter));
   }
 
-  count(filter: RequestFilter | ((r: RequestRecord) => boolean) = {}): number {
-    return this.filter(filter).length;
-  }
-
   /** Requests since the last clearRequests() or reset(), by kind; faulted ones count too. */
   callCounts(): CallCounts {
     return { ...this.counts };
   }
 
-  // ---- faults and latency ----------------------------------------------------------------------------------------
-
-  injectFault(rule: FaultRule): FaultHandle {
-    return this.faults.inject(rule);
-  }
-
-  /** Removes every fault rule and turns random faults off; faultCounts() stay until reset(). */
-  clearFaults(): void {
-    this.faults.clear();
-  }
-
-  setRandomFaults(options: RandomFaultOptions): void {
-    this.faults.setRandom(options);
-  }
-
-  /** Faults injected so far, by label ("errcode:-1", "http:502", "drop"...), and "total". */
-  faultCounts(): Record<string, number> {
-    return this.faults.counts();
-  }
+  // ---- latency and reset ---------------------------------------------------------------------------------------
 
   /** Added to every API answer. */
   setLatency(ms: number): void {
@@ -136,25 +110,20 @@ export class WeChatEmulator extends WeChatApi {
   reset(options: { tokens?: boolean } = {}): void {
     this.resetSettings();
     this.clearRequests();
-    this.faults = new Faults();
+    this.resetFaults();
     if (options.tokens) this.revokeTokens();
   }
 
   // ---- dispatch --------------------------------------------------------------------------------------------------
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("error", () => undefined);
-    req.on("end", () => {
-      try {
-        this.dispatch(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8"), res);
-      } catch (err) {
+    text(req)
+      .then((raw) => this.dispatch(req.method ?? "GET", req.url ?? "/", raw, res))
+      .catch((err: Error) => {
         // A bug in the emulator must not hang the client.
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-        res.end(`emulator error: ${(err as Error).message}`);
-      }
-    });
+        res.end(`emulator error: ${err.message}`);
+      });
   }
 
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
@@ -166,7 +135,7 @@ export class WeChatEmulator extends WeChatApi {
     if (this.config.logRequests !== false) this.log.push(entry);
     this.counts.total++;
     if (entry.kind) this.counts[entry.kind]++;
-    const fault = this.faults.pick(entry.path, entry.appId);
+    const fault = this.pickFault(entry.path, entry.appId);
     if (fault) entry.fault = fault.label;
     // WeChat handles the request unless a fault answers instead, before the request got there.
     const wechat = !fault?.answer || fault.afterApply ? this.answer(method, entry) : undefined;

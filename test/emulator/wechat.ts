@@ -171,7 +171,7 @@ interface TokenRecord {
   expiresAt: number;
 }
 
-/** The WeChat side of the emulator; WeChatEmulator (server.ts) adds HTTP, the request log and faults. */
+/** The WeChat side of the emulator; FaultyWeChatApi (faults.ts) adds faults, WeChatEmulator (server.ts) HTTP and the request log. */
 export class WeChatApi {
   private readonly accounts = new Map<string, Account>();
   private readonly platforms = new Map<string, PlatformSpec>();
