@@ -40,16 +40,13 @@ export interface FaultHandle {
 }
 
 /** The transient faults: every one is worth a retry. */
-export const RANDOM_FAULT_KINDS = ["errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"] as const;
-export type RandomFaultKind = (typeof RANDOM_FAULT_KINDS)[number];
+const RANDOM_FAULT_KINDS = ["errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"];
 
 export interface RandomFaultOptions {
   /** Probability 0..1 that a request fails; 0 turns random faults off. */
   rate: number;
   /** Seed of the draws: the same seed and the same requests fail the same way. Default 1. */
   seed?: number;
-  /** Picked from uniformly; default every one of RANDOM_FAULT_KINDS. */
-  kinds?: readonly RandomFaultKind[];
   /** Share 0..1 of random faults that hit after the request was applied. Default 0. */
   afterApplyShare?: number;
 }
@@ -108,8 +105,8 @@ export class FaultyWeChatApi extends WeChatApi {
   }
 
   setRandomFaults(options: RandomFaultOptions): void {
-    const { rate, kinds = RANDOM_FAULT_KINDS, afterApplyShare = 0 } = options;
-    this.random = rate === 0 ? undefined : { rate, kinds: [...kinds], afterApplyShare, draw: seededRandom(options.seed ?? 1) };
+    const { rate, afterApplyShare = 0 } = options;
+    this.random = rate === 0 ? undefined : { rate, afterApplyShare, draw: seededRandom(options.seed ?? 1) };
   }
 
   /** Faults injected so far, by label ("errcode:-1", "http:502", "drop"...), and "total". */
@@ -145,7 +142,7 @@ export class FaultyWeChatApi extends WeChatApi {
   private fromRandom(): Fault | undefined {
     const random = this.random;
     if (!random || !(random.draw() < random.rate)) return undefined;
-    const kind = random.kinds[Math.floor(random.draw() * random.kinds.length)];
+    const kind = RANDOM_FAULT_KINDS[Math.floor(random.draw() * RANDOM_FAULT_KINDS.length)];
     const afterApply = random.afterApplyShare > 0 && random.draw() < random.afterApplyShare;
     const [what, n] = kind.split(":");
     const rule: FaultRule = what === "drop" ? { drop: true } : what === "http" ? { httpStatus: Number(n) } : { errcode: Number(n) };
