@@ -37,9 +37,7 @@ async function main(): Promise<void> {
   const fleet = args.fleet > 0 ? emulator.addFleet(credentials.componentAppId, args.fleet) : undefined;
   emulator.setLatency(args.latency);
   const baseUrl = await emulator.start(args.port);
-  const shutdown = () => void emulator.stop().then(() => process.exit(0));
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
+  for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => void emulator.stop().then(() => process.exit(0)));
   process.stdout.write(JSON.stringify({ baseUrl, credentials, ...(fleet && { fleet }) }) + "\n");
 }
 

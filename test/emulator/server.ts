@@ -1,12 +1,10 @@
 /**
  * The WeChat API emulator: a real HTTP server on 127.0.0.1 that answers like api.weixin.qq.com for the endpoints this
- * project uses, for the tests, the demo and the benchmarks.
- *
- *   wechat.ts  what WeChat does: accounts, platforms, tokens, options, callback config, what each endpoint answers,
- *              and ERRMSG, the table of every errcode the emulator answers
- *   faults.ts  injected faults: rules, random faults, and faultAnswer(), what a fault sends instead
- *   server.ts  this file: the server, the request log, and dispatch (log, pick a fault, answer, send)
- * Each file's class extends the one before: WeChatApi, FaultyWeChatApi, WeChatEmulator.
+ * project uses, for the tests, the demo and the benchmarks. In three layers, each file's class extending the one before:
+ *   wechat.ts  WeChatApi, what WeChat does: accounts, platforms, tokens, options, callback config, what each endpoint
+ *              answers, and ERRMSG, the table of every errcode the emulator answers
+ *   faults.ts  FaultyWeChatApi, injected faults: rules, random faults, and faultAnswer(), what a fault sends instead
+ *   server.ts  WeChatEmulator, this file: the server, the request log, and dispatch (log, pick a fault, answer, send)
  *
  * GET /__emulator/state answers every account's settings (the examples' READMEs curl it); it needs no token and is
  * never logged, faulted or delayed. Any other path under /__emulator/ answers 404, unlogged too.
@@ -31,14 +29,8 @@ export interface RequestRecord extends ApiRequest {
   fault?: string;
 }
 
-/** Every field given must match. */
-export interface RequestFilter {
-  path?: string | RegExp;
-  kind?: CallKind;
-  errcode?: number;
-  /** true: only faulted requests; false: only the others. */
-  fault?: boolean;
-}
+/** Every field given must match; `fault` true: only faulted requests, false: only the others. */
+export type RequestFilter = Partial<Pick<RequestRecord, "kind" | "errcode">> & { path?: string | RegExp; fault?: boolean };
 
 /** Requests by kind, and "total": every request to an API path, unknown paths included. */
 export type CallCounts = Record<CallKind | "total", number>;
@@ -57,10 +49,9 @@ export class WeChatEmulator extends FaultyWeChatApi {
   /** Listens on 127.0.0.1 (port 0: any free port); resolves to "http://127.0.0.1:PORT". */
   async start(port = 0): Promise<string> {
     if (this.server) throw new Error("emulator already started");
-    const server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
     // Longer than clients' idle keep-alive, so the server never closes a socket a client is reusing.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
+    const options = { keepAlive: true, keepAliveTimeout: 65_000, headersTimeout: 66_000 };
+    const server = http.createServer(options, (req, res) => this.onRequest(req, res));
     this.server = server;
     server.listen({ host: "127.0.0.1", port, backlog: 4096 });
     await once(server, "listening");
