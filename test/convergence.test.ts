@@ -176,7 +176,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
       get: calls.get,
       token: calls.token,
       faulted: emulator.filter({ fault: true }).length,
-      retried: emulator.filter((r) => r.fault !== undefined && r.fault !== "errcode:48001").length,
+      retried: emulator.requests.filter((r) => r.fault !== undefined && r.fault !== "errcode:48001").length,
       faults,
       changes: changes ? `+${changes.create} ~${changes.update} -${changes.delete} =${changes.same}` : "(killed)",
       mismatches: fleetMismatches(emulator, converging()).length,

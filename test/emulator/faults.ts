@@ -87,7 +87,7 @@ function gatewayError(status: number): Reply {
 /** WeChatApi with injected faults; WeChatEmulator (server.ts) adds HTTP and the request log. */
 export class FaultyWeChatApi extends WeChatApi {
   private rules: (FaultRule & { remaining: number })[] = [];
-  private random?: Required<Omit<RandomFaultOptions, "seed">> & { draw: () => number };
+  private random?: RandomFaultOptions & { draw: () => number };
   private tally: Record<string, number> = {};
 
   injectFault(rule: FaultRule): FaultHandle {
@@ -105,8 +105,7 @@ export class FaultyWeChatApi extends WeChatApi {
   }
 
   setRandomFaults(options: RandomFaultOptions): void {
-    const { rate, afterApplyShare = 0 } = options;
-    this.random = rate === 0 ? undefined : { rate, afterApplyShare, draw: seededRandom(options.seed ?? 1) };
+    this.random = options.rate === 0 ? undefined : { ...options, draw: seededRandom(options.seed ?? 1) };
   }
 
   /** Faults injected so far, by label ("errcode:-1", "http:502", "drop"...), and "total". */
@@ -143,7 +142,7 @@ export class FaultyWeChatApi extends WeChatApi {
     const random = this.random;
     if (!random || !(random.draw() < random.rate)) return undefined;
     const kind = RANDOM_FAULT_KINDS[Math.floor(random.draw() * RANDOM_FAULT_KINDS.length)];
-    const afterApply = random.afterApplyShare > 0 && random.draw() < random.afterApplyShare;
+    const afterApply = random.draw() < (random.afterApplyShare ?? 0);
     const [what, n] = kind.split(":");
     const rule: FaultRule = what === "drop" ? { drop: true } : what === "http" ? { httpStatus: Number(n) } : { errcode: Number(n) };
     return { ...faultAnswer(rule), delayMs: 0, afterApply };

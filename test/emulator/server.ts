@@ -29,7 +29,6 @@ export interface RequestRecord extends ApiRequest {
   fault?: string;
 }
 
-/** Every field given must match; `fault` true: only faulted requests, false: only the others. */
 export type RequestFilter = Partial<Pick<RequestRecord, "kind" | "errcode">> & { path?: string | RegExp; fault?: boolean };
 
 /** Requests by kind, and "total": every request to an API path, unknown paths included. */
@@ -80,8 +79,15 @@ export class WeChatEmulator extends FaultyWeChatApi {
     this.counts = { set: 0, get: 0, token: 0, total: 0 };
   }
 
-  filter(filter: RequestFilter | ((r: RequestRecord) => boolean) = {}): RequestRecord[] {
-    return this.log.filter(typeof filter === "function" ? filter : matcher(filter));
+  /** The requests that match every field given; `fault` true: only faulted ones, false: only the others. */
+  filter(f: RequestFilter): RequestRecord[] {
+    return this.log.filter(
+      (r) =>
+        (f.path === undefined || (typeof f.path === "string" ? r.path === f.path : f.path.test(r.path))) &&
+        (f.kind === undefined || r.kind === f.kind) &&
+        (f.errcode === undefined || r.errcode === f.errcode) &&
+        (f.fault === undefined || (r.fault !== undefined) === f.fault),
+    );
   }
 
   /** Requests since the last clearRequests() or reset(), by kind; faulted ones count too. */
@@ -148,12 +154,4 @@ function send(res: http.ServerResponse, answer: Answer, entry?: RequestRecord): 
   if (entry) entry.errcode = answer.errcode;
   res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.text) });
   res.end(answer.text);
-}
-
-function matcher(f: RequestFilter): (r: RequestRecord) => boolean {
-  return (r) =>
-    (f.path === undefined || (typeof f.path === "string" ? r.path === f.path : f.path.test(r.path))) &&
-    (f.kind === undefined || r.kind === f.kind) &&
-    (f.errcode === undefined || r.errcode === f.errcode) &&
-    (f.fault === undefined || (r.fault !== undefined) === f.fault);
 }

@@ -154,7 +154,7 @@ interface Endpoint {
 }
 
 const TOKEN_PARAM: Readonly<Record<TokenKind, string>> = { authorizer: "access_token", component: "component_access_token" };
-const TOKEN_LIFETIME_MS = 7200 * 1000;
+const TOKEN_LIFETIME_S = 7200;
 
 interface Account extends AccountSpec {
   options: AuthorizerOptions;
@@ -246,8 +246,7 @@ export class WeChatApi {
 
   /** An authorizer access token for the account, as the user's own token service would issue it. */
   issueAccessToken(appId: string): string {
-    this.account(appId);
-    return this.mint("authorizer", "issued", appId);
+    return this.mint("authorizer", "issued", this.account(appId).appId);
   }
 
   /** Every token of the account or platform (or every token) expires: its next use answers 42001. */
@@ -382,7 +381,7 @@ export class WeChatApi {
     if (f.component_appsecret !== platform.componentAppSecret) return wechatError(40125);
     if (f.component_verify_ticket !== platform.verifyTicket) return wechatError(61006);
     const token = this.mint("component", "component", platform.componentAppId);
-    return jsonAnswer({ component_access_token: token, expires_in: TOKEN_LIFETIME_MS / 1000 }, 0);
+    return jsonAnswer({ component_access_token: token, expires_in: TOKEN_LIFETIME_S }, 0);
   }
 
   /** A new token each call; earlier ones stay valid until they expire. */
@@ -394,10 +393,7 @@ export class WeChatApi {
     if (!account || account.platform !== platform) return wechatError(61003);
     if (f.authorizer_refresh_token !== account.refreshToken) return wechatError(61023);
     const token = this.mint("authorizer", "platform", account.appId);
-    return jsonAnswer(
-      { authorizer_access_token: token, expires_in: TOKEN_LIFETIME_MS / 1000, authorizer_refresh_token: account.refreshToken },
-      0,
-    );
+    return jsonAnswer({ authorizer_access_token: token, expires_in: TOKEN_LIFETIME_S, authorizer_refresh_token: account.refreshToken }, 0);
   }
 
   private currentStableToken(account: Account): string | undefined {
@@ -409,7 +405,7 @@ export class WeChatApi {
     // Shaped like WeChat's ("<n>_<random>"), and opaque: a provider must never parse a token. The sequence number
     // makes each one unique; secrets.test also looks for the random part alone.
     const token = `${++this.tokenSeq}_${randomBytes(36).toString("base64url")}`;
-    this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_MS });
+    this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_S * 1000 });
     return token;
   }
 
