@@ -14,20 +14,11 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { text } from "node:stream/consumers";
 import { FaultyWeChatApi } from "./faults";
-import { Answer, ApiRequest, CallKind, jsonAnswer, wechatError } from "./wechat";
+import { Answer, CallKind, RequestRecord, jsonAnswer, wechatError } from "./wechat";
 
 export type { FaultHandle } from "./faults";
-export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
+export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName, RequestRecord } from "./wechat";
 export { DEMO_CREDENTIALS, defaultCallbackConfig } from "./wechat";
-
-/** What the request log holds of an API request. */
-export interface RequestRecord extends ApiRequest {
-  /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
-   *  answer without a numeric errcode. */
-  errcode?: number;
-  /** The injected fault's label: "errcode:45011", "http:502", "body", "drop", "delay". */
-  fault?: string;
-}
 
 export type RequestFilter = Partial<Pick<RequestRecord, "kind" | "errcode">> & { path?: string | RegExp; fault?: boolean };
 
@@ -128,7 +119,7 @@ export class WeChatEmulator extends FaultyWeChatApi {
       const state = method === "GET" && url.split("?")[0] === "/__emulator/state";
       return send(res, state ? jsonAnswer(this.state()) : { ...wechatError(40066), status: 404 });
     }
-    const entry: RequestRecord = this.parse(url, raw);
+    const entry = this.parse(url, raw);
     if (this.config.logRequests !== false) this.log.push(entry);
     this.counts.total++;
     if (entry.kind) this.counts[entry.kind]++;

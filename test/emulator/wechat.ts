@@ -127,8 +127,8 @@ export function wechatError(errcode: number, errmsg = `${ERRMSG[errcode] ?? "err
 
 const ok = (extra: Record<string, unknown> = {}) => jsonAnswer({ errcode: 0, errmsg: "ok", ...extra }, 0);
 
-/** A request to an API path, parsed once for the request log, the fault rules and the answer. */
-export interface ApiRequest {
+/** A request to an API path, parsed once for the request log (what it holds of the request), the faults and the answer. */
+export interface RequestRecord {
   path: string;
   /** undefined: no endpoint has this path. */
   kind?: CallKind;
@@ -141,6 +141,11 @@ export interface ApiRequest {
   tokenSource?: TokenSource;
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
+  /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
+   *  answer without a numeric errcode. */
+  errcode?: number;
+  /** The injected fault's label: "errcode:45011", "http:502", "body", "drop", "delay". */
+  fault?: string;
 }
 
 interface Endpoint {
@@ -324,7 +329,7 @@ export class WeChatApi {
 
   // ---- requests --------------------------------------------------------------------------------------------------
 
-  protected parse(url: string, raw: string): ApiRequest {
+  protected parse(url: string, raw: string): RequestRecord {
     const { pathname: path, searchParams } = new URL(url, "http://emulator");
     const endpoint = this.endpoints.get(path);
     const token = (endpoint?.token && searchParams.get(TOKEN_PARAM[endpoint.token])) ?? undefined;
@@ -343,7 +348,7 @@ export class WeChatApi {
   }
 
   /** What WeChat answers, and does: a set is applied here. */
-  protected answer(method: string, request: ApiRequest): Reply {
+  protected answer(method: string, request: RequestRecord): Reply {
     const endpoint = this.endpoints.get(request.path);
     if (!endpoint) return { ...wechatError(40066), status: 404 };
     if (method !== "POST") return wechatError(43002);
