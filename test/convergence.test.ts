@@ -175,8 +175,8 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
       set: calls.set,
       get: calls.get,
       token: calls.token,
-      faulted: emulator.count({ fault: true }),
-      retried: emulator.count((r) => r.fault !== undefined && r.fault !== "errcode:48001"),
+      faulted: emulator.filter({ fault: true }).length,
+      retried: emulator.requests.filter((r) => r.fault !== undefined && r.fault !== "errcode:48001").length,
       faults,
       changes: changes ? `+${changes.create} ~${changes.update} -${changes.delete} =${changes.same}` : "(killed)",
       mismatches: fleetMismatches(emulator, converging()).length,
@@ -195,7 +195,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
    * fetch and do not count). Answers the accounts whose token was fetched.
    */
   function assertOneTokenFetchPerAccount(): Set<string> {
-    assert.equal(emulator.count({ path: "/cgi-bin/component/api_component_token", fault: false }), 1, "one component token fetch");
+    assert.equal(emulator.filter({ path: "/cgi-bin/component/api_component_token", fault: false }).length, 1, "one component token fetch");
     const fetched = emulator.filter({ path: "/cgi-bin/component/api_authorizer_token", fault: false }).map((r) => r.appId!);
     const twice = fetched.filter((appId, i) => fetched.indexOf(appId) !== i);
     assert.deepEqual(twice, [], "no account's token was fetched twice");
@@ -264,7 +264,7 @@ describe("convergence: a 200-account fleet through the engine, under faults", fu
     assert.deepEqual(result.summary?.failed, []);
     assert.equal(result.summary?.changes.create, 800);
     assert.ok(figure.retried > 0, "the emulator did fail some requests (the faults are on)");
-    assert.ok(emulator.count({ path: /token/, fault: true }) > 0, "token requests were faulted too");
+    assert.ok(emulator.filter({ path: /token/, fault: true }).length > 0, "token requests were faulted too");
     assert.equal(assertOneTokenFetchPerAccount().size, accounts.length, "every account's token was fetched, once");
     assert.deepEqual(fleetMismatches(emulator, accounts), []);
     const current = state();

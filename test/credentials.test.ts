@@ -488,7 +488,9 @@ describe("credentials: a token command (wechat:tokenCommand)", () => {
     assert.deepEqual(calls().sort(), [`authorizer ${b.appId}`, `authorizer ${demo.appId}`].sort());
     assert.equal(env.emulator.callCounts().token, 0);
     assert.deepEqual(
-      new Set(env.emulator.filter((request) => request.kind === "set" && request.appId === b.appId).map((request) => request.token)),
+      new Set(
+        env.emulator.requests.filter((request) => request.kind === "set" && request.appId === b.appId).map((request) => request.token),
+      ),
       new Set([tokens[b.appId]]),
     );
     assert.equal(env.emulator.options(b.appId).voice_recognize, "1");

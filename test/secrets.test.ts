@@ -359,7 +359,7 @@ for (const mode of [accountMode, platformMode]) {
       const result = await run("up, 40164", "up", { config: { [`${PROJECT}:cloudbaseEnv`]: "env-three" }, continueOnError: true });
       for (const handle of handles) handle.remove();
       assert.notEqual(result.code, 0);
-      assert.equal(emulator.count({ errcode: 40164 }), 2, "the errmsg was answered to both sets");
+      assert.equal(emulator.filter({ errcode: 40164 }).length, 2, "the errmsg was answered to both sets");
       const failed = result.summary!.failed.filter((f) => f.urn.includes("dynamic/wechat"));
       assert.equal(failed.length, 2, "both updates failed");
       for (const failure of failed) {

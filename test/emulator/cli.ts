@@ -8,8 +8,6 @@
  */
 import { WeChatEmulator } from "./server";
 
-const USAGE = "usage: npm run emulator -- [--port N] [--latency MS] [--fleet N]";
-
 /** The port the examples' `dev` stacks (their Pulumi.dev.yaml) expect; --port 0 picks a free one. */
 const DEFAULT_PORT = 8765;
 
@@ -28,7 +26,7 @@ function parseArgs(argv: string[]): { port: number; latency: number; fleet: numb
 }
 
 function usageError(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.stderr.write(`${message}\nusage: npm run emulator -- [--port N] [--latency MS] [--fleet N]\n`);
   process.exit(2);
 }
 
@@ -39,9 +37,7 @@ async function main(): Promise<void> {
   const fleet = args.fleet > 0 ? emulator.addFleet(credentials.componentAppId, args.fleet) : undefined;
   emulator.setLatency(args.latency);
   const baseUrl = await emulator.start(args.port);
-  const shutdown = () => void emulator.stop().then(() => process.exit(0));
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
+  for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => void emulator.stop().then(() => process.exit(0)));
   process.stdout.write(JSON.stringify({ baseUrl, credentials, ...(fleet && { fleet }) }) + "\n");
 }
 

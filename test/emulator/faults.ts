@@ -6,8 +6,9 @@
  * A fault's request is not applied, unless the rule says afterApply: then WeChat applies it first and only the answer
  * fails (a set that landed, whose answer was lost). A delay alone never holds back the change, only the answer.
  */
+import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
-import { Answer, Reply, jsonAnswer, wechatError } from "./wechat";
+import { Answer, Reply, WeChatApi, jsonAnswer, wechatError } from "./wechat";
 
 export interface FaultRule {
   /** A string matches the URL path exactly, a RegExp is tested against it. Default: every API path. */
@@ -39,16 +40,13 @@ export interface FaultHandle {
 }
 
 /** The transient faults: every one is worth a retry. */
-export const RANDOM_FAULT_KINDS = ["errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"] as const;
-export type RandomFaultKind = (typeof RANDOM_FAULT_KINDS)[number];
+const RANDOM_FAULT_KINDS = ["errcode:-1", "errcode:-1000", "errcode:45011", "http:500", "http:502", "http:503", "drop"];
 
 export interface RandomFaultOptions {
   /** Probability 0..1 that a request fails; 0 turns random faults off. */
   rate: number;
   /** Seed of the draws: the same seed and the same requests fail the same way. Default 1. */
   seed?: number;
-  /** Picked from uniformly; default every one of RANDOM_FAULT_KINDS. */
-  kinds?: readonly RandomFaultKind[];
   /** Share 0..1 of random faults that hit after the request was applied. Default 0. */
   afterApplyShare?: number;
 }
@@ -86,12 +84,13 @@ function gatewayError(status: number): Reply {
   return { status, contentType: "text/html", text };
 }
 
-export class Faults {
+/** WeChatApi with injected faults; WeChatEmulator (server.ts) adds HTTP and the request log. */
+export class FaultyWeChatApi extends WeChatApi {
   private rules: (FaultRule & { remaining: number })[] = [];
-  private random?: Required<Omit<RandomFaultOptions, "seed">> & { draw: () => number };
+  private random?: RandomFaultOptions & { draw: () => number };
   private tally: Record<string, number> = {};
 
-  inject(rule: FaultRule): FaultHandle {
+  injectFault(rule: FaultRule): FaultHandle {
     const ways = [rule.errcode !== undefined, rule.httpStatus !== undefined, rule.body !== undefined, rule.drop === true];
     if (ways.filter(Boolean).length > 1) throw new Error("a fault rule answers one way: errcode, httpStatus, body or drop");
     const active = { ...rule, remaining: rule.times ?? Infinity };
@@ -99,24 +98,28 @@ export class Faults {
     return { remove: () => (this.rules = this.rules.filter((r) => r !== active)) };
   }
 
-  /** Every rule removed and random faults off; the counts stay. */
-  clear(): void {
+  /** Removes every fault rule and turns random faults off; faultCounts() stay until reset(). */
+  clearFaults(): void {
     this.rules = [];
     this.random = undefined;
   }
 
-  setRandom(options: RandomFaultOptions): void {
-    const { rate, kinds = RANDOM_FAULT_KINDS, afterApplyShare = 0 } = options;
-    this.random = rate === 0 ? undefined : { rate, kinds: [...kinds], afterApplyShare, draw: seededRandom(options.seed ?? 1) };
+  setRandomFaults(options: RandomFaultOptions): void {
+    this.random = options.rate === 0 ? undefined : { ...options, draw: seededRandom(options.seed ?? 1) };
   }
 
-  /** Faults so far by label, and "total". */
-  counts(): Record<string, number> {
+  /** Faults injected so far, by label ("errcode:-1", "http:502", "drop"...), and "total". */
+  faultCounts(): Record<string, number> {
     return { ...this.tally };
   }
 
+  protected resetFaults(): void {
+    this.clearFaults();
+    this.tally = {};
+  }
+
   /** The fault that hits this request, if any: the first matching rule's, else maybe a random one. */
-  pick(path: string, appId: string | undefined): Fault | undefined {
+  protected pickFault(path: string, appId: string | undefined): Fault | undefined {
     const fault = this.fromRules(path, appId) ?? this.fromRandom();
     if (fault) {
       this.tally[fault.label] = (this.tally[fault.label] ?? 0) + 1;
@@ -138,25 +141,16 @@ export class Faults {
   private fromRandom(): Fault | undefined {
     const random = this.random;
     if (!random || !(random.draw() < random.rate)) return undefined;
-    const kind = random.kinds[Math.floor(random.draw() * random.kinds.length)];
-    const afterApply = random.afterApplyShare > 0 && random.draw() < random.afterApplyShare;
+    const kind = RANDOM_FAULT_KINDS[Math.floor(random.draw() * RANDOM_FAULT_KINDS.length)];
+    const afterApply = random.draw() < (random.afterApplyShare ?? 0);
     const [what, n] = kind.split(":");
     const rule: FaultRule = what === "drop" ? { drop: true } : what === "http" ? { httpStatus: Number(n) } : { errcode: Number(n) };
     return { ...faultAnswer(rule), delayMs: 0, afterApply };
   }
 }
 
-/**
- * Floats in [0, 1) from a 32-bit seed ("mulberry32": a Weyl sequence through an integer mix), because Math.random
- * cannot be seeded and a faulted run must be reproducible.
- */
+/** Floats in [0, 1) drawn from the seed, because Math.random cannot be seeded and a faulted run must be reproducible. */
 function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 0x100000000;
-  };
+  let draws = 0;
+  return () => createHash("sha256").update(`${seed}:${draws++}`).digest().readUInt32BE(0) / 0x100000000;
 }

@@ -1,11 +1,10 @@
 /**
  * The WeChat API emulator: a real HTTP server on 127.0.0.1 that answers like api.weixin.qq.com for the endpoints this
- * project uses, for the tests, the demo and the benchmarks.
- *
- *   wechat.ts  what WeChat does: accounts, platforms, tokens, options, callback config, what each endpoint answers,
- *              and ERRMSG, the table of every errcode the emulator answers
- *   faults.ts  injected faults: rules, random faults, and faultAnswer(), what a fault sends instead
- *   server.ts  this file: the server, the request log, and dispatch (log, pick a fault, answer, send)
+ * project uses, for the tests, the demo and the benchmarks. In three layers, each file's class extending the one before:
+ *   wechat.ts  WeChatApi, what WeChat does: accounts, platforms, tokens, options, callback config, what each endpoint
+ *              answers, and ERRMSG, the table of every errcode the emulator answers
+ *   faults.ts  FaultyWeChatApi, injected faults: rules, random faults, and faultAnswer(), what a fault sends instead
+ *   server.ts  WeChatEmulator, this file: the server, the request log, and dispatch (log, pick a fault, answer, send)
  *
  * GET /__emulator/state answers every account's settings (the examples' READMEs curl it); it needs no token and is
  * never logged, faulted or delayed. Any other path under /__emulator/ answers 404, unlogged too.
@@ -13,43 +12,22 @@
 import * as http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { FaultHandle, FaultRule, Faults, RandomFaultOptions } from "./faults";
-import { Answer, ApiRequest, CallKind, WeChatApi, jsonAnswer, wechatError } from "./wechat";
+import { text } from "node:stream/consumers";
+import { FaultyWeChatApi } from "./faults";
+import { Answer, CallKind, RequestRecord, jsonAnswer, wechatError } from "./wechat";
 
 export type { FaultHandle } from "./faults";
-export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName } from "./wechat";
+export type { AuthorizerOptions, CallbackConfigData, FleetAccount, FunctionConfig, OptionName, RequestRecord } from "./wechat";
 export { DEMO_CREDENTIALS, defaultCallbackConfig } from "./wechat";
 
-/** What the request log holds of an API request. */
-export interface RequestRecord extends ApiRequest {
-  /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
-   *  answer without a numeric errcode. */
-  errcode?: number;
-  /** The injected fault's label: "errcode:45011", "http:502", "body", "drop", "delay". */
-  fault?: string;
-}
+export type RequestFilter = Partial<Pick<RequestRecord, "kind" | "errcode">> & { path?: string | RegExp; fault?: boolean };
 
-/** Every field given must match. */
-export interface RequestFilter {
-  path?: string | RegExp;
-  kind?: CallKind;
-  errcode?: number;
-  /** true: only faulted requests; false: only the others. */
-  fault?: boolean;
-}
+/** Requests by kind, and "total": every request to an API path, unknown paths included. */
+export type CallCounts = Record<CallKind | "total", number>;
 
-export interface CallCounts {
-  set: number;
-  get: number;
-  token: number;
-  /** Every request to an API path, unknown paths included. */
-  total: number;
-}
-
-export class WeChatEmulator extends WeChatApi {
+export class WeChatEmulator extends FaultyWeChatApi {
   private readonly log: RequestRecord[] = [];
   private counts: CallCounts = { set: 0, get: 0, token: 0, total: 0 };
-  private faults = new Faults();
   private latencyMs = 0;
   private server?: http.Server;
 
@@ -61,10 +39,9 @@ export class WeChatEmulator extends WeChatApi {
   /** Listens on 127.0.0.1 (port 0: any free port); resolves to "http://127.0.0.1:PORT". */
   async start(port = 0): Promise<string> {
     if (this.server) throw new Error("emulator already started");
-    const server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
     // Longer than clients' idle keep-alive, so the server never closes a socket a client is reusing.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
+    const options = { keepAlive: true, keepAliveTimeout: 65_000, headersTimeout: 66_000 };
+    const server = http.createServer(options, (req, res) => this.onRequest(req, res));
     this.server = server;
     server.listen({ host: "127.0.0.1", port, backlog: 4096 });
     await once(server, "listening");
@@ -93,12 +70,15 @@ export class WeChatEmulator extends WeChatApi {
     this.counts = { set: 0, get: 0, token: 0, total: 0 };
   }
 
-  filter(filter: RequestFilter | ((r: RequestRecord) => boolean) = {}): RequestRecord[] {
-    return this.log.filter(typeof filter === "function" ? filter : matcher(filter));
-  }
-
-  count(filter: RequestFilter | ((r: RequestRecord) => boolean) = {}): number {
-    return this.filter(filter).length;
+  /** The requests that match every field given; `fault` true: only faulted ones, false: only the others. */
+  filter(f: RequestFilter): RequestRecord[] {
+    return this.log.filter(
+      (r) =>
+        (f.path === undefined || (typeof f.path === "string" ? r.path === f.path : f.path.test(r.path))) &&
+        (f.kind === undefined || r.kind === f.kind) &&
+        (f.errcode === undefined || r.errcode === f.errcode) &&
+        (f.fault === undefined || (r.fault !== undefined) === f.fault),
+    );
   }
 
   /** Requests since the last clearRequests() or reset(), by kind; faulted ones count too. */
@@ -106,25 +86,7 @@ export class WeChatEmulator extends WeChatApi {
     return { ...this.counts };
   }
 
-  // ---- faults and latency ----------------------------------------------------------------------------------------
-
-  injectFault(rule: FaultRule): FaultHandle {
-    return this.faults.inject(rule);
-  }
-
-  /** Removes every fault rule and turns random faults off; faultCounts() stay until reset(). */
-  clearFaults(): void {
-    this.faults.clear();
-  }
-
-  setRandomFaults(options: RandomFaultOptions): void {
-    this.faults.setRandom(options);
-  }
-
-  /** Faults injected so far, by label ("errcode:-1", "http:502", "drop"...), and "total". */
-  faultCounts(): Record<string, number> {
-    return this.faults.counts();
-  }
+  // ---- latency and reset ---------------------------------------------------------------------------------------
 
   /** Added to every API answer. */
   setLatency(ms: number): void {
@@ -136,25 +98,20 @@ export class WeChatEmulator extends WeChatApi {
   reset(options: { tokens?: boolean } = {}): void {
     this.resetSettings();
     this.clearRequests();
-    this.faults = new Faults();
+    this.resetFaults();
     if (options.tokens) this.revokeTokens();
   }
 
   // ---- dispatch --------------------------------------------------------------------------------------------------
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("error", () => undefined);
-    req.on("end", () => {
-      try {
-        this.dispatch(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8"), res);
-      } catch (err) {
+    text(req)
+      .then((raw) => this.dispatch(req.method ?? "GET", req.url ?? "/", raw, res))
+      .catch((err: Error) => {
         // A bug in the emulator must not hang the client.
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-        res.end(`emulator error: ${(err as Error).message}`);
-      }
-    });
+        res.end(`emulator error: ${err.message}`);
+      });
   }
 
   private dispatch(method: string, url: string, raw: string, res: http.ServerResponse): void {
@@ -162,11 +119,11 @@ export class WeChatEmulator extends WeChatApi {
       const state = method === "GET" && url.split("?")[0] === "/__emulator/state";
       return send(res, state ? jsonAnswer(this.state()) : { ...wechatError(40066), status: 404 });
     }
-    const entry: RequestRecord = this.parse(url, raw);
+    const entry = this.parse(url, raw);
     if (this.config.logRequests !== false) this.log.push(entry);
     this.counts.total++;
     if (entry.kind) this.counts[entry.kind]++;
-    const fault = this.faults.pick(entry.path, entry.appId);
+    const fault = this.pickFault(entry.path, entry.appId);
     if (fault) entry.fault = fault.label;
     // WeChat handles the request unless a fault answers instead, before the request got there.
     const wechat = !fault?.answer || fault.afterApply ? this.answer(method, entry) : undefined;
@@ -188,12 +145,4 @@ function send(res: http.ServerResponse, answer: Answer, entry?: RequestRecord): 
   if (entry) entry.errcode = answer.errcode;
   res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.text) });
   res.end(answer.text);
-}
-
-function matcher(f: RequestFilter): (r: RequestRecord) => boolean {
-  return (r) =>
-    (f.path === undefined || (typeof f.path === "string" ? r.path === f.path : f.path.test(r.path))) &&
-    (f.kind === undefined || r.kind === f.kind) &&
-    (f.errcode === undefined || r.errcode === f.errcode) &&
-    (f.fault === undefined || (r.fault !== undefined) === f.fault);
 }

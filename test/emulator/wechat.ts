@@ -127,8 +127,8 @@ export function wechatError(errcode: number, errmsg = `${ERRMSG[errcode] ?? "err
 
 const ok = (extra: Record<string, unknown> = {}) => jsonAnswer({ errcode: 0, errmsg: "ok", ...extra }, 0);
 
-/** A request to an API path, parsed once for the request log, the fault rules and the answer. */
-export interface ApiRequest {
+/** A request to an API path, parsed once for the request log (what it holds of the request), the faults and the answer. */
+export interface RequestRecord {
   path: string;
   /** undefined: no endpoint has this path. */
   kind?: CallKind;
@@ -141,6 +141,11 @@ export interface ApiRequest {
   tokenSource?: TokenSource;
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
+  /** The errcode answered, 0 for success (of token endpoints too); undefined until answered, and for a drop or an
+   *  answer without a numeric errcode. */
+  errcode?: number;
+  /** The injected fault's label: "errcode:45011", "http:502", "body", "drop", "delay". */
+  fault?: string;
 }
 
 interface Endpoint {
@@ -154,7 +159,7 @@ interface Endpoint {
 }
 
 const TOKEN_PARAM: Readonly<Record<TokenKind, string>> = { authorizer: "access_token", component: "component_access_token" };
-const TOKEN_LIFETIME_MS = 7200 * 1000;
+const TOKEN_LIFETIME_S = 7200;
 
 interface Account extends AccountSpec {
   options: AuthorizerOptions;
@@ -171,7 +176,7 @@ interface TokenRecord {
   expiresAt: number;
 }
 
-/** The WeChat side of the emulator; WeChatEmulator (server.ts) adds HTTP, the request log and faults. */
+/** The WeChat side of the emulator; FaultyWeChatApi (faults.ts) adds faults, WeChatEmulator (server.ts) HTTP and the request log. */
 export class WeChatApi {
   private readonly accounts = new Map<string, Account>();
   private readonly platforms = new Map<string, PlatformSpec>();
@@ -246,8 +251,7 @@ export class WeChatApi {
 
   /** An authorizer access token for the account, as the user's own token service would issue it. */
   issueAccessToken(appId: string): string {
-    this.account(appId);
-    return this.mint("authorizer", "issued", appId);
+    return this.mint("authorizer", "issued", this.account(appId).appId);
   }
 
   /** Every token of the account or platform (or every token) expires: its next use answers 42001. */
@@ -325,7 +329,7 @@ export class WeChatApi {
 
   // ---- requests --------------------------------------------------------------------------------------------------
 
-  protected parse(url: string, raw: string): ApiRequest {
+  protected parse(url: string, raw: string): RequestRecord {
     const { pathname: path, searchParams } = new URL(url, "http://emulator");
     const endpoint = this.endpoints.get(path);
     const token = (endpoint?.token && searchParams.get(TOKEN_PARAM[endpoint.token])) ?? undefined;
@@ -344,7 +348,7 @@ export class WeChatApi {
   }
 
   /** What WeChat answers, and does: a set is applied here. */
-  protected answer(method: string, request: ApiRequest): Reply {
+  protected answer(method: string, request: RequestRecord): Reply {
     const endpoint = this.endpoints.get(request.path);
     if (!endpoint) return { ...wechatError(40066), status: 404 };
     if (method !== "POST") return wechatError(43002);
@@ -382,7 +386,7 @@ export class WeChatApi {
     if (f.component_appsecret !== platform.componentAppSecret) return wechatError(40125);
     if (f.component_verify_ticket !== platform.verifyTicket) return wechatError(61006);
     const token = this.mint("component", "component", platform.componentAppId);
-    return jsonAnswer({ component_access_token: token, expires_in: TOKEN_LIFETIME_MS / 1000 }, 0);
+    return jsonAnswer({ component_access_token: token, expires_in: TOKEN_LIFETIME_S }, 0);
   }
 
   /** A new token each call; earlier ones stay valid until they expire. */
@@ -394,10 +398,7 @@ export class WeChatApi {
     if (!account || account.platform !== platform) return wechatError(61003);
     if (f.authorizer_refresh_token !== account.refreshToken) return wechatError(61023);
     const token = this.mint("authorizer", "platform", account.appId);
-    return jsonAnswer(
-      { authorizer_access_token: token, expires_in: TOKEN_LIFETIME_MS / 1000, authorizer_refresh_token: account.refreshToken },
-      0,
-    );
+    return jsonAnswer({ authorizer_access_token: token, expires_in: TOKEN_LIFETIME_S, authorizer_refresh_token: account.refreshToken }, 0);
   }
 
   private currentStableToken(account: Account): string | undefined {
@@ -409,7 +410,7 @@ export class WeChatApi {
     // Shaped like WeChat's ("<n>_<random>"), and opaque: a provider must never parse a token. The sequence number
     // makes each one unique; secrets.test also looks for the random part alone.
     const token = `${++this.tokenSeq}_${randomBytes(36).toString("base64url")}`;
-    this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_MS });
+    this.tokens.set(token, { kind, source, owner, expiresAt: Date.now() + TOKEN_LIFETIME_S * 1000 });
     return token;
   }
 
