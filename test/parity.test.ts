@@ -257,13 +257,6 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
       });
     });
 
-    it("with deleteBeforeReplace the old resource is deleted first", async function () {
-      const dbr = { deleteBehavior: "reset", optionName: "voice_recognize", options: { deleteBeforeReplace: true } };
-      spec = [option("a", A, 2), option("b", D, 1, dbr), callbacks("c", C, "env-1")];
-      const step = await env.twin.run("up", spec);
-      onEach(step, (run) => assert.deepEqual(sets(run), [`${D} location_report=0`, `${D} voice_recognize=1`]));
-    });
-
     it("a resource the program no longer declares is deleted", async function () {
       spec = spec.slice(0, 2);
       const step = await env.twin.run("up", spec);
@@ -387,6 +380,7 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     const refused: Record<string, Record<string, unknown>> = {
       protect: { protect: true },
       retainOnDelete: { retainOnDelete: true },
+      deleteBeforeReplace: { deleteBeforeReplace: true },
       ignoreChanges: { ignoreChanges: ["optionValue"] },
       replaceOnChanges: { replaceOnChanges: ["optionValue"] },
       additionalSecretOutputs: { additionalSecretOutputs: ["optionValue"] },
@@ -611,25 +605,44 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
     });
   });
 
-  describe("delete-before-replace", function () {
+  describe("delete-before-replace (the CLI alone: the harness refuses the option)", function () {
     stepsInOrder();
-    const env = useTwin();
-    const dbr = (appId: string) => [option("a", appId, 1, { deleteBehavior: "reset", options: { deleteBeforeReplace: true } })];
+    const env = useTwin(["pulumi"]);
+    const dbr = (appId: string, optionName = "location_report") => [
+      option("a", appId, 1, { deleteBehavior: "reset", optionName, options: { deleteBeforeReplace: true } }),
+    ];
+    let pending: Run;
 
     before(async () => {
       await env.twin.run("up", dbr(A));
-      env.twin.each((emulator) => emulator.injectFault({ appId: C, errcode: 48001 }));
+    });
+
+    it("deletes the old resource first", async function () {
+      const step = await env.twin.run("up", dbr(A, "voice_recognize"));
+      onEach(step, (run) => assert.deepEqual(sets(run), [`${A} location_report=0`, `${A} voice_recognize=1`]));
     });
 
     it("keeps the deleted resource in the state, pending replacement, while the new one cannot be created", async function () {
+      env.twin.each((emulator) => emulator.injectFault({ appId: C, errcode: 48001 }));
       const step = await env.twin.run("up", dbr(C));
       onEach(step, (run) => {
         assert.equal(run.result.code, 1);
-        assert.deepEqual(sets(run), [`${A} location_report=0`]);
+        assert.deepEqual(sets(run), [`${A} voice_recognize=0`]);
         const [a] = named(run, "a");
         assert.equal(a.pendingReplacement, true);
-        assert.equal(a.id, `${A}/location_report`);
+        assert.equal(a.id, `${A}/voice_recognize`);
+        pending = run;
       });
+    });
+
+    it("the harness refuses a state that holds a resource pending replacement, and changes nothing", async function () {
+      const { pulumi: run } = await env.twin.run("up", dbr(C), { engine: "harness" });
+      assert.equal(run!.result.summary?.engine, "harness");
+      assert.equal(run!.result.code, 1);
+      const message = `${named(pending, "a")[0].urn} is pending replacement (a delete-before-replace the Pulumi CLI began); `;
+      assert.ok(run!.result.summary!.failed[0].message.startsWith(message), run!.result.summary!.failed[0].message);
+      assert.deepEqual(run!.requests, []);
+      assert.deepEqual(run!.state, pending.state);
     });
 
     it("the next up creates the replacement without deleting the old resource again", async function () {

@@ -25,7 +25,7 @@ function protectedMessage(d: Deployment, urn: string): string {
 
 /** Calls the provider's Delete where there is something to delete (not a component, provider, retained or already deleted resource). */
 async function deleteOne(d: Deployment, r: ResourceState): Promise<void> {
-  if (d.preview || !r.custom || !r.id || r.type === PROVIDER_TYPE || r.retainOnDelete || r.pendingReplacement) return;
+  if (d.preview || !r.custom || !r.id || r.type === PROVIDER_TYPE || r.retainOnDelete) return;
   const host = await d.host();
   await host.delete(r.urn, r.id, stripSecrets(r.outputs), stripSecrets(r.inputs));
 }

@@ -15,7 +15,7 @@ import { Project, StackConfig, readProject, readStackConfig } from "./project";
 import { DynamicProviderHost } from "./provider";
 import { refreshAll } from "./refresh";
 import { Checkpoint, PROVIDER_TYPE, ROOT_STACK_TYPE, ResourceState } from "../pulumi/checkpoint";
-import { StepExecutor, providerEntry } from "./steps";
+import { CLI_FIX, StepExecutor, providerEntry } from "./steps";
 import { Json, PropertyMap, Redactor, displayValue, makeSecret } from "./values";
 
 export type Command = "preview" | "up" | "refresh" | "destroy";
@@ -122,6 +122,8 @@ export class Deployment {
     this.project = readProject(opts.cwd);
     this.config = readStackConfig(this.project, opts.stack, opts);
     this.state = Checkpoint.load(backendDirOf(opts), this.project.name, opts.stack, this.config.encryptionSalt);
+    const pending = this.state.resources.find((r) => r.pendingReplacement);
+    if (pending) throw new Error(`${pending.urn} is pending replacement (a delete-before-replace the Pulumi CLI began); ${CLI_FIX}`);
     const { values, secretKeys } = this.config;
     this.providerConfig = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, secretKeys.includes(k) ? makeSecret(v) : v]));
     this.redactor.addFrom(this.providerConfig);

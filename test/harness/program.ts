@@ -25,6 +25,7 @@ const UNSUPPORTED_OPTIONS: Record<string, (req: resproto.RegisterResourceRequest
   import: (req) => req.getImportid() !== "",
   protect: (req) => req.getProtect() === true,
   retainOnDelete: (req) => req.getRetainondelete() === true,
+  deleteBeforeReplace: (req) => req.getDeletebeforereplace(),
   ignoreChanges: (req) => req.getIgnorechangesList().length > 0,
   replaceOnChanges: (req) => req.getReplaceonchangesList().length > 0,
   additionalSecretOutputs: (req) => req.getAdditionalsecretoutputsList().length > 0,
@@ -33,8 +34,6 @@ const UNSUPPORTED_OPTIONS: Record<string, (req: resproto.RegisterResourceRequest
 /** A resource as the program registered it: the entry it declares (no id, outputs or provider yet), and the options the state does not keep. */
 export interface Registration {
   entry: ResourceState;
-  /** Undefined when the program did not set it (the provider's diff decides). */
-  deleteBeforeReplace: boolean | undefined;
   aliases: string[];
   /** The resource options it sets that the harness does not implement (UNSUPPORTED_OPTIONS). */
   unsupported: string[];
@@ -63,9 +62,8 @@ function registration(req: resproto.RegisterResourceRequest, stack: string, proj
     dependencies: some(req.getDependenciesList()),
     propertyDependencies: Object.keys(propertyDependencies).length > 0 ? propertyDependencies : undefined,
   });
-  const deleteBeforeReplace = req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined;
   const unsupported = Object.keys(UNSUPPORTED_OPTIONS).filter((option) => UNSUPPORTED_OPTIONS[option](req));
-  return { entry, deleteBeforeReplace, aliases: req.getAliasurnsList(), unsupported };
+  return { entry, aliases: req.getAliasurnsList(), unsupported };
 }
 
 export class ProgramRunner {

@@ -25,11 +25,13 @@ interface Plan {
   op: Exclude<StepOp, "delete">;
   next: ResourceState;
   old?: ResourceState;
-  deleteBeforeReplace?: boolean;
 }
 
 /** A step failed (or was refused); the failure is already recorded. */
 class StepFailed extends Error {}
+
+/** The end of every refusal: what runs what the harness does not. */
+export const CLI_FIX = "run it with the Pulumi CLI (`npm run pulumi:install`, then `--engine pulumi`)";
 
 const cancelled = () => new RpcError(grpc.status.CANCELLED, "the deployment was cancelled after a failed step");
 
@@ -93,8 +95,7 @@ export class StepExecutor {
       ? `${r.entry.type} needs its provider plugin`
       : r.unsupported.length > 0 && `the harness does not implement the resource option ${r.unsupported.join(", ")}`;
     if (why) {
-      const fix = "run it with the Pulumi CLI (`npm run pulumi:install`, then `--engine pulumi`)";
-      this.d.fail(r.entry.urn, `the engine harness cannot run this resource: ${why}; ${fix}`, true);
+      this.d.fail(r.entry.urn, `the engine harness cannot run this resource: ${why}; ${CLI_FIX}`, true);
       throw new RpcError(grpc.status.UNIMPLEMENTED, why);
     }
     this.provider ??= providerEntry(this.d);
@@ -106,7 +107,7 @@ export class StepExecutor {
       return { id: old?.id ?? "", outputs: old?.outputs ?? next.inputs, result: resproto.Result.SKIP };
     }
     try {
-      const plan = await this.planning.run(() => this.plan(next, old, r.deleteBeforeReplace));
+      const plan = await this.planning.run(() => this.plan(next, old));
       return await this.d.limit.run(() => this.apply(plan));
     } catch (e) {
       if (!(e instanceof StepFailed)) throw e;
@@ -152,13 +153,13 @@ export class StepExecutor {
   }
 
   /** Check (old inputs against the new ones), then Diff against the state. */
-  private async plan(declared: ResourceState, old: ResourceState | undefined, deleteBeforeReplace: boolean | undefined): Promise<Plan> {
+  private async plan(declared: ResourceState, old: ResourceState | undefined): Promise<Plan> {
     if (this.d.cancelled) throw cancelled();
     const host = await this.d.host();
     const next = { ...declared, inputs: await this.check(declared, old?.inputs ?? {}, declared.inputs) };
     if (!old) return { op: "create", next };
     const diff = await this.guard(next.urn, true, () => host.diff(changeOf(next, old)));
-    const plan = this.decide(next, old, diff, deleteBeforeReplace);
+    const plan = this.decide(next, old, diff);
     // A replacement starts afresh: the engine checks the program's inputs again, without the old ones.
     return plan.op === "replace" ? { ...plan, next: { ...next, inputs: await this.check(declared, {}, declared.inputs) } } : plan;
   }
@@ -175,16 +176,21 @@ export class StepExecutor {
   }
 
   /** The engine's reading of a diff; "unknown" is read from the inputs, as the engine does. */
-  private decide(next: ResourceState, old: ResourceState, diff: DiffResult, deleteBeforeReplace: boolean | undefined): Plan {
+  private decide(next: ResourceState, old: ResourceState, diff: DiffResult): Plan {
     let changes = diff.changes;
     if (changes === DIFF_UNKNOWN) {
       const keys = new Set([...Object.keys(old.inputs), ...Object.keys(next.inputs)]);
       changes = [...keys].some((k) => !isDeepStrictEqual(old.inputs[k], next.inputs[k])) ? DIFF_SOME : DIFF_NONE;
     }
     const initErrors = (old.initErrors?.length ?? 0) > 0;
-    if (changes !== DIFF_SOME && !old.pendingReplacement) return { op: initErrors ? "update" : "same", next, old };
-    if (diff.replaces.length === 0 && !old.pendingReplacement) return { op: "update", next, old };
-    return { op: "replace", next, old, deleteBeforeReplace: deleteBeforeReplace ?? diff.deleteBeforeReplace };
+    if (changes !== DIFF_SOME) return { op: initErrors ? "update" : "same", next, old };
+    if (diff.replaces.length === 0) return { op: "update", next, old };
+    if (diff.deleteBeforeReplace) {
+      const message = `the provider replaces it delete-before-replace, which the engine harness does not implement; ${CLI_FIX}`;
+      this.d.fail(next.urn, message, true);
+      throw new StepFailed(message);
+    }
+    return { op: "replace", next, old };
   }
 
   private async apply(plan: Plan): Promise<Answer> {
@@ -201,18 +207,8 @@ export class StepExecutor {
       return { id: op === "update" ? (old!.id ?? "") : "", outputs: next.inputs };
     }
     const host = await this.d.host();
-    if (op === "create") return this.provision(plan, () => host.create(next.urn, stripSecrets(next.inputs)));
     if (op === "update")
       return this.provision(plan, async () => ({ id: old!.id ?? "", properties: await host.update(changeOf(next, old!)) }));
-    if (plan.deleteBeforeReplace && !old!.pendingReplacement) {
-      // Delete-before-replace: the old resource stays in the state, pending replacement, until the new one exists.
-      await this.guard(next.urn, !this.d.opts.continueOnError, () =>
-        host.delete(old!.urn, old!.id ?? "", stripSecrets(old!.outputs), stripSecrets(old!.inputs)),
-      );
-      plan.old = { ...old!, pendingReplacement: true };
-      this.d.save(old, plan.old);
-    }
-    if (plan.old!.pendingReplacement) this.d.step("replace", next);
     return this.provision(plan, () => host.create(next.urn, stripSecrets(next.inputs)));
   }
 
@@ -226,7 +222,7 @@ export class StepExecutor {
         const { id, properties } = await call();
         const done = settle(id, properties);
         this.record(plan, done);
-        if (plan.op !== "replace" || !plan.old!.pendingReplacement) this.d.step(plan.op, next);
+        this.d.step(plan.op, next);
         return { id: done.id!, outputs: done.outputs };
       } catch (e) {
         const failed = e instanceof ProviderError ? e.initFailed : undefined;
@@ -240,7 +236,7 @@ export class StepExecutor {
   private record(plan: Plan, entry: ResourceState): void {
     const old = plan.old;
     if (plan.op === "create") return this.d.save(undefined, entry);
-    if (plan.op === "update" || old!.pendingReplacement) return this.d.save(old, entry);
+    if (plan.op === "update") return this.d.save(old, entry);
     this.d.save(old, { ...old!, delete: true });
     this.d.save(undefined, entry);
   }
