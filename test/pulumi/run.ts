@@ -197,7 +197,6 @@ export function cancelUpdate(opts: Pick<EngineOptions, "cwd" | "stack" | "backen
 // ---- engine events ---------------------------------------------------------------------------------------------
 
 interface StepState {
-  type: string;
   custom?: boolean;
   outputs?: Record<string, unknown>;
 }

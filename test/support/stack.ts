@@ -71,13 +71,9 @@ export class LifecycleStack {
     assert.ok(result.summary, `${command} printed no summary\n${transcript}`);
     if (fails) assert.ok(result.code !== 0 && result.summary.failed.length > 0, `${command} should have failed\n${transcript}`);
     else assert.deepEqual([result.code, result.summary.failed], [0, []], `${command} failed\n${transcript}`);
-    const events = eventLogOf(this.backendDir, stack);
-    for (const [where, file] of [
-      ["the state file", this.stateFile],
-      ["the event log", events],
-    ]) {
-      if (fs.existsSync(file)) this.assertNoCredentials(`${command}: ${where}`, fs.readFileSync(file, "utf8"));
-    }
+    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+    this.assertNoCredentials(`${command}: the state file`, read(this.stateFile));
+    this.assertNoCredentials(`${command}: the event log`, read(eventLogOf(this.backendDir, stack)));
     this.assertNoCredentials(`${command}: stdout`, result.stdout);
     this.assertNoCredentials(`${command}: stderr`, result.stderr);
     if (command === "preview") assert.deepEqual(recorded(this.stateFile), before, "preview changed what the state records");
