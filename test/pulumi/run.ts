@@ -139,10 +139,8 @@ function cliFailure(command: string, exit: CliExit): string {
   return `pulumi ${command} exited with code ${exit.code}`;
 }
 
-export type EngineName = "harness" | "pulumi";
-
 /** The engine a run uses: the one asked for (flag, else WECHAT_ENGINE); else the real CLI when it is installed. */
-export function chooseEngine(requested = process.env.WECHAT_ENGINE): EngineName {
+export function chooseEngine(requested = process.env.WECHAT_ENGINE): Summary["engine"] {
   if (requested === "harness" || requested === "pulumi") return requested;
   if (requested) throw new Error(`unknown engine ${JSON.stringify(requested)}: use harness or pulumi`);
   return installedCli() ? "pulumi" : "harness";
