@@ -39,6 +39,7 @@ import {
   ROOT,
   nameOf,
   packageRecords,
+  recorded,
   resourceNamed,
   savedConfig,
   wechatResources,
@@ -117,7 +118,7 @@ async function unchanged(stack: LifecycleStack, held: ExpectedAccounts, n: numbe
   else assert.equal((await checkedRun(stack, held, "preview", { same: n }, {}, options)).counts.total, 0);
   const up = await checkedRun(stack, held, "up", { same: n }, {}, options);
   assert.equal(edit ? up.counts.total : up.counts.set, 0);
-  const records = stack.recorded();
+  const records = recorded(stack.stateFile);
   assert.deepEqual(packageRecords(records), packageRecords(up.recordedBefore), "the package's resources are recorded as they were");
   assert.deepEqual(savedConfig(records), { ...stack.config, ...options?.config, ...stack.secrets }, "the state saves this up's config");
 }
@@ -269,7 +270,7 @@ describe("lifecycle: AuthorizerOption (test/fixtures/settings, platform credenti
     const refresh = await step("refresh", { same: 5 });
     // A and C are the accounts left (B lost its only resource in 5b): one component token, two authorizer tokens.
     assert.deepEqual(refresh.counts, { set: 0, get: 5, token: 3, total: 8 });
-    assert.deepEqual(fixture.stack.recorded(), refresh.recordedBefore);
+    assert.deepEqual(recorded(fixture.stack.stateFile), refresh.recordedBefore);
   });
 
   it("7a. an out-of-band change shows up on refresh as an update, and the state holds the drifted value", async () => {
@@ -479,7 +480,7 @@ describe("lifecycle: CallbackConfig (test/fixtures/settings, platform credential
     const refresh = await step("refresh", { same: 4 });
     assert.equal(refresh.counts.set, 0);
     assert.equal(refresh.counts.get, 4);
-    assert.deepEqual(fixture.stack.recorded(), refresh.recordedBefore);
+    assert.deepEqual(recorded(fixture.stack.stateFile), refresh.recordedBefore);
   });
 
   it("7a. an out-of-band change shows up on refresh; a change to an unmanaged section does not", async () => {
@@ -849,7 +850,7 @@ describe("lifecycle: refresh and destroy sign in with the configuration saved at
   const signedInWith = (step: StepResult) =>
     step.requests.filter((r) => r.path === STABLE_TOKEN).map((r) => (r.body as { secret: string }).secret);
   /** The app secret the state saved (with the whole stack config, as the inputs of the default provider). */
-  const saved = () => savedConfig(stack.recorded())?.["wechat:appSecret"];
+  const saved = () => savedConfig(recorded(stack.stateFile))?.["wechat:appSecret"];
   const urns = (step: StepResult, names: string[]) => names.map((name) => `urn:pulumi:${step.summary.stack}::wechat-quickstart::${name}`);
   const OPTION = (name: string) => `${AUTHORIZER_OPTION}::${name}`;
 
@@ -888,7 +889,7 @@ describe("lifecycle: refresh and destroy sign in with the configuration saved at
     for (const { message } of failed)
       assert.match(message, new RegExp(`stable_token for authorizer ${A} failed: errcode 40125 .*wechat:appSecret`));
     assert.deepEqual(step.summary.changes, none);
-    assert.deepEqual(stack.recorded(), step.recordedBefore, "a failed refresh records nothing");
+    assert.deepEqual(recorded(stack.stateFile), step.recordedBefore, "a failed refresh records nothing");
     held.check();
   });
 

@@ -15,11 +15,14 @@ import { PULUMI_VERSION } from "./install";
 
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-/** The passphrase tests and the demo use unless PULUMI_CONFIG_PASSPHRASE says otherwise. */
-export const DEFAULT_PASSPHRASE = "pulumi-wechat-test-passphrase";
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 /** The default provider the engine records for dynamic resources; its inputs are the whole stack config. */
 export const PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
+
+/** The passphrase of every run: PULUMI_CONFIG_PASSPHRASE, else the one tests and the demo use. */
+export function currentPassphrase(): string {
+  return process.env.PULUMI_CONFIG_PASSPHRASE || "pulumi-wechat-test-passphrase";
+}
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type PropertyMap = { [key: string]: Json };
@@ -176,10 +179,6 @@ export class PassphraseCrypter {
 }
 
 const opened = new Map<string, PassphraseCrypter>();
-
-function currentPassphrase(): string {
-  return process.env.PULUMI_CONFIG_PASSPHRASE || DEFAULT_PASSPHRASE;
-}
 
 /** An entry as the file stores it: sealed, and without empty inputs or outputs, as the CLI writes it. */
 function entryText(sealed: ResourceState): string {

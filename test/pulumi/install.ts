@@ -11,11 +11,10 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as readline from "node:readline";
 
-/** The repository root (this file runs from dist/test/pulumi). */
-const ROOT = path.resolve(__dirname, "..", "..", "..");
-/** The Go module that pins the CLI (go.mod, go.sum, tools.go). */
-const MODULE_DIR = path.join(ROOT, "test", "pulumi");
+/** The Go module that pins the CLI (go.mod, go.sum, tools.go), in the sources (this file runs from dist/test/pulumi). */
+const MODULE_DIR = path.resolve(__dirname, "..", "..", "..", "test", "pulumi");
 const CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi";
 
 /** The version of `@pulumi/pulumi` the project runs, which the CLI must match. */
@@ -45,12 +44,9 @@ function runWithProgress(command: string, args: string[], env: NodeJS.ProcessEnv
     const started = Date.now();
     const child = spawn(command, args, { cwd: MODULE_DIR, env, stdio: ["ignore", "inherit", "pipe"] });
     const tail: string[] = [];
-    let pending = "";
-    child.stderr!.on("data", (chunk: Buffer) => {
-      const lines = (pending + chunk.toString()).split("\n");
-      pending = lines.pop() ?? "";
-      tail.push(...lines);
-      tail.splice(0, tail.length - 20);
+    readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
     });
     const ticker = setInterval(() => say(`${what} (${Math.round((Date.now() - started) / 1000)} s)`), 15000);
     child.once("error", (error) => {

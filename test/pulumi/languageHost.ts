@@ -12,13 +12,9 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 
-/** `@pulumi/pulumi`'s directory as the program in the current directory resolves it. */
-function pulumiDirectory(fromDirectory: string): string {
-  return path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [fromDirectory] }));
-}
-
 /* eslint-disable @typescript-eslint/no-require-imports -- these are loaded from the program's SDK at run time */
-const sdk = pulumiDirectory(process.cwd());
+/** `@pulumi/pulumi`'s directory as the program in the current directory resolves it. */
+const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd()] }));
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdk] })) as typeof import("@grpc/grpc-js");
 const languageGrpc = require(path.join(sdk, "proto", "language_grpc_pb")) as typeof import("@pulumi/pulumi/proto/language_grpc_pb");
 const language = require(path.join(sdk, "proto", "language_pb")) as typeof import("@pulumi/pulumi/proto/language_pb");
@@ -46,16 +42,12 @@ function unary<Req, Res>(answer: (request: Req) => Promise<Res> | Res): Unary<Re
   };
 }
 
-/** The runtime options of Pulumi.yaml (`runtime.options`), e.g. `typescript: false`. */
-function runtimeOptions(info: import("@pulumi/pulumi/proto/language_pb").ProgramInfo | undefined): Record<string, unknown> {
-  return (info?.getOptions()?.toJavaScript() ?? {}) as Record<string, unknown>;
-}
-
 /** Runs the program once, as `pulumi preview` or `pulumi up` asks: the answer is its error, if any. */
 async function run(engineAddress: string, request: import("@pulumi/pulumi/proto/language_pb").RunRequest) {
   const info = request.getInfo();
   const programDirectory = info?.getProgramDirectory() || request.getPwd();
-  const options = runtimeOptions(info);
+  // The runtime options of Pulumi.yaml (`runtime.options`), e.g. `typescript: false`.
+  const options = (info?.getOptions()?.toJavaScript() ?? {}) as Record<string, unknown>;
   const args = [
     require.resolve("@pulumi/pulumi/cmd/run", { paths: [programDirectory] }),
     `--monitor=${request.getMonitorAddress()}`,

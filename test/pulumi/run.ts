@@ -15,39 +15,37 @@ import * as readline from "node:readline";
 import { Changes, EngineOptions, Failure, Output, Summary, backendDirOf } from "../harness/engine";
 import { loadYaml, namespacedKey, readProject, yaml } from "../harness/project";
 import { Json, Redactor, displayValue } from "../harness/values";
-import { DEFAULT_PASSPHRASE, PassphraseCrypter, checkpointFile } from "./checkpoint";
+import { PassphraseCrypter, ROOT_STACK_TYPE, checkpointFile, currentPassphrase } from "./checkpoint";
 import { cliDirectory, installedCli } from "./install";
 
 /** The environment of every CLI call: the built CLI first on PATH, a private PULUMI_HOME, nothing downloaded. */
-function cliEnvironment(backendDir: string, opts: EngineOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
+function cliEnvironment(backendDir: string, transpileOnly?: boolean): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     PATH: `${cliDirectory()}${path.delimiter}${process.env.PATH ?? ""}`,
     PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
     PULUMI_BACKEND_URL: `file://${backendDir}`,
-    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE || DEFAULT_PASSPHRASE,
+    PULUMI_CONFIG_PASSPHRASE: currentPassphrase(),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     // `--event-log`, the machine-readable record of the run, is a debug command flag.
     PULUMI_DEBUG_COMMANDS: "true",
+    ...(transpileOnly ? { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } : {}),
   };
-  if (opts.transpileOnly) env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
-  return env;
 }
 
-interface StackFiles {
-  /** A directory holding a copy of the project's Pulumi.yaml, where `pulumi stack init` may write. */
-  scratchProject: string;
-  configFile: string;
+/** A directory holding a copy of the project's Pulumi.yaml, where `pulumi stack init` may write. */
+function scratchProjectOf(backendDir: string, projectName: string): string {
+  return path.join(backendDir, ".projects", projectName);
 }
 
 /**
  * Makes the stack if the backend has none, and writes its configuration file: the project's `Pulumi.<stack>.yaml`
- * values, then the run's plain values, then its secrets, encrypted with the stack's salt.
+ * values, then the run's plain values, then its secrets, encrypted with the stack's salt. Answers the file.
  */
-function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.ProcessEnv): StackFiles {
+function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.ProcessEnv): string {
   const project = readProject(opts.cwd);
-  const scratchProject = path.join(backendDir, ".projects", project.name);
+  const scratchProject = scratchProjectOf(backendDir, project.name);
   const configFile = path.join(scratchProject, `Pulumi.${opts.stack}.yaml`);
   fs.mkdirSync(scratchProject, { recursive: true });
   fs.copyFileSync(path.join(opts.cwd, "Pulumi.yaml"), path.join(scratchProject, "Pulumi.yaml"));
@@ -73,27 +71,21 @@ function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.Proce
     for (const [key, value] of secrets) config[namespacedKey(key, project.name)] = { secure: crypter.encryptText(value) };
   }
   fs.writeFileSync(configFile, yaml.dump({ encryptionsalt: salt, config }));
-  return { scratchProject, configFile };
+  return configFile;
 }
 
 /** The command line of the run itself. */
 function commandLine(opts: EngineOptions, configFile: string, eventLog: string): string[] {
-  const common = ["--stack", opts.stack, "--cwd", opts.cwd, "--config-file", configFile, "--non-interactive", "--event-log", eventLog];
-  if (opts.parallel) common.push("--parallel", String(opts.parallel));
+  const args = [opts.command, "--suppress-progress", "--stack", opts.stack, "--cwd", opts.cwd, "--config-file", configFile];
+  args.push("--non-interactive", "--event-log", eventLog);
+  if (opts.command !== "preview") args.push("--yes", "--skip-preview");
+  // As the harness reads them: --continue-on-error for up and destroy, --run-program for refresh and destroy.
+  if (opts.continueOnError && (opts.command === "up" || opts.command === "destroy")) args.push("--continue-on-error");
+  if (opts.runProgram && (opts.command === "refresh" || opts.command === "destroy")) args.push("--run-program");
+  if (opts.parallel) args.push("--parallel", String(opts.parallel));
   // The harness's --verbose prints the program's debug log; the CLI's --debug does.
-  if (opts.verbose) common.push("--debug");
-  const apply = ["--yes", "--skip-preview", "--suppress-progress"];
-  if (opts.continueOnError) apply.push("--continue-on-error");
-  switch (opts.command) {
-    case "preview":
-      return ["preview", "--suppress-progress", ...common];
-    case "up":
-      return ["up", ...apply, ...common];
-    case "refresh":
-      return ["refresh", "--yes", "--skip-preview", "--suppress-progress", ...(opts.runProgram ? ["--run-program"] : []), ...common];
-    case "destroy":
-      return ["destroy", ...apply, ...(opts.runProgram ? ["--run-program"] : []), ...common];
-  }
+  if (opts.verbose) args.push("--debug");
+  return args;
 }
 
 interface CliExit {
@@ -147,10 +139,8 @@ function cliFailure(command: string, exit: CliExit): string {
   return `pulumi ${command} exited with code ${exit.code}`;
 }
 
-export type EngineName = "harness" | "pulumi";
-
 /** The engine a run uses: the one asked for (flag, else WECHAT_ENGINE); else the real CLI when it is installed. */
-export function chooseEngine(requested = process.env.WECHAT_ENGINE): EngineName {
+export function chooseEngine(requested = process.env.WECHAT_ENGINE): Summary["engine"] {
   if (requested === "harness" || requested === "pulumi") return requested;
   if (requested) throw new Error(`unknown engine ${JSON.stringify(requested)}: use harness or pulumi`);
   return installedCli() ? "pulumi" : "harness";
@@ -171,24 +161,20 @@ export async function runPulumi(opts: EngineOptions, out: Output, redactor: Reda
   const project = readProject(opts.cwd);
   const backendDir = backendDirOf(opts);
   fs.mkdirSync(backendDir, { recursive: true });
-  const env = cliEnvironment(backendDir, opts);
-  const { configFile } = prepareStack(opts, backendDir, env);
+  const env = cliEnvironment(backendDir, opts.transpileOnly);
+  const configFile = prepareStack(opts, backendDir, env);
   const eventLog = eventLogOf(backendDir, opts.stack);
   fs.rmSync(eventLog, { force: true });
   const exit = await runCli(commandLine(opts, configFile, eventLog), env, opts.cwd, out, redactor);
-  const events = readEvents(eventLog);
-  const { changes, steps, failed, outputs } = summarizeEvents(events, opts.command);
-  if (exit.code !== 0 && failed.length === 0) failed.push({ urn: "", message: cliFailure(opts.command, exit) });
+  const summary = summarizeEvents(readEvents(eventLog), opts.command);
+  if (exit.code !== 0 && summary.failed.length === 0) summary.failed.push({ urn: "", message: cliFailure(opts.command, exit) });
   return {
     engine: "pulumi",
     command: opts.command,
     project: project.name,
     stack: opts.stack,
     stateFile: checkpointFile(backendDir, project.name, opts.stack),
-    changes,
-    outputs,
-    steps,
-    failed,
+    ...summary,
     programExitCode: exit.code,
     durationMs: Date.now() - started,
   };
@@ -200,16 +186,15 @@ export async function runPulumi(opts: EngineOptions, out: Output, redactor: Reda
  */
 export function cancelUpdate(opts: Pick<EngineOptions, "cwd" | "stack" | "backendDir">): { code: number; output: string } {
   const backendDir = backendDirOf(opts);
-  const scratchProject = path.join(backendDir, ".projects", readProject(opts.cwd).name);
+  const scratchProject = scratchProjectOf(backendDir, readProject(opts.cwd).name);
   const args = ["cancel", "--yes", "--non-interactive", "--stack", opts.stack, "--cwd", scratchProject];
-  const cancel = spawnSync("pulumi", args, { env: cliEnvironment(backendDir, { ...opts, command: "up" }), encoding: "utf8" });
+  const cancel = spawnSync("pulumi", args, { env: cliEnvironment(backendDir), encoding: "utf8" });
   return { code: cancel.status ?? 1, output: `${cancel.stdout}${cancel.stderr}` };
 }
 
 // ---- engine events ---------------------------------------------------------------------------------------------
 
 interface StepState {
-  type: string;
   custom?: boolean;
   outputs?: Record<string, unknown>;
 }
@@ -220,10 +205,9 @@ interface StepMetadata {
   old?: StepState;
   new?: StepState;
 }
+/** The events the summary reads (the log holds more kinds). */
 interface EngineEvent {
-  resourcePreEvent?: { metadata: StepMetadata; planning?: boolean };
-  resOutputsEvent?: { metadata: StepMetadata; planning?: boolean };
-  resOpFailedEvent?: { metadata: StepMetadata };
+  resOutputsEvent?: { metadata: StepMetadata };
   diagnosticEvent?: { urn?: string; message: string; severity: string };
 }
 
@@ -250,8 +234,7 @@ function countedOp(meta: StepMetadata, command: EngineOptions["command"]): keyof
   if ((meta.new ?? meta.old)?.custom !== true || meta.type.startsWith("pulumi:providers:")) return undefined;
   // A refresh step's op is the provider's verdict (its Diff after the Read), not whether the outputs changed.
   if (command === "refresh" && !meta.new) return "delete";
-  const ops: Record<string, keyof Changes> = { create: "create", update: "update", replace: "replace", delete: "delete", same: "same" };
-  return ops[meta.op];
+  return ["create", "update", "replace", "delete", "same"].includes(meta.op) ? (meta.op as keyof Changes) : undefined;
 }
 
 /** Counts the steps of custom resources (stack and providers are bookkeeping), as the harness counts them. */
@@ -263,7 +246,7 @@ function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"
   for (const event of events) {
     const done = event.resOutputsEvent;
     if (done) {
-      if (done.metadata.type === "pulumi:pulumi:Stack" && done.metadata.new)
+      if (done.metadata.type === ROOT_STACK_TYPE && done.metadata.new)
         outputs = displayValue((done.metadata.new.outputs ?? {}) as Json) as Summary["outputs"];
       const op = countedOp(done.metadata, command);
       if (op) {
@@ -277,5 +260,6 @@ function summarizeEvents(events: EngineEvent[], command: EngineOptions["command"
     const failure = { urn: diagnostic.urn, message: diagnostic.message.trim() };
     if (!failed.some((known) => known.urn === failure.urn && known.message === failure.message)) failed.push(failure);
   }
-  return { changes, steps, failed, outputs };
+  // In the order of the harness's summary, whose JSON the parity suite compares.
+  return { changes, outputs, steps, failed };
 }

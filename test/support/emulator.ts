@@ -43,13 +43,18 @@ export function platformCredentials(
   };
 }
 
-export interface EmulatorContext {
-  readonly emulator: WeChatEmulator;
-  readonly baseUrl: string;
+/** The emulator of a suite, its URL and its fleet (set by useEmulator before each test or suite). */
+export class EmulatorContext {
+  emulator!: WeChatEmulator;
+  baseUrl = "";
   /** The accounts authorized to the demo platform besides the demo account. */
-  readonly fleet: FleetAccount[];
+  fleet: FleetAccount[] = [];
+
   /** The demo account's credentials as the provider host hands them to `configure` (secrets unwrapped). */
-  accountConfig(extra?: Record<string, string>): Record<string, string>;
+  accountConfig(extra: Record<string, string> = {}): Record<string, string> {
+    const { config, secrets } = accountCredentials(this.baseUrl);
+    return { ...config, ...secrets, ...extra };
+  }
 }
 
 /**
@@ -58,15 +63,7 @@ export interface EmulatorContext {
  * applies, every test) or the whole describe (`per: "suite"`, for steps that build on each other).
  */
 export function useEmulator(options: { fleet?: number; per?: "test" | "suite" } = {}): EmulatorContext {
-  const context = {
-    emulator: undefined as unknown as WeChatEmulator,
-    baseUrl: "",
-    fleet: [] as FleetAccount[],
-    accountConfig(extra: Record<string, string> = {}): Record<string, string> {
-      const { config, secrets } = accountCredentials(context.baseUrl);
-      return { ...config, ...secrets, ...extra };
-    },
-  };
+  const context = new EmulatorContext();
   const [start, stop] = options.per === "suite" ? [before, after] : [beforeEach, afterEach];
   start(async () => {
     context.emulator = new WeChatEmulator();

@@ -54,16 +54,11 @@ export function writeAccountsFile(file: string, accounts: readonly AccountEntry[
 }
 
 /** What the emulator holds for an account, in the shape `mismatches` compares. */
-export interface AccountSnapshot {
-  options: Record<OptionName, string>;
-  functionConfig: FunctionConfig;
-  containerConfig: ReturnType<typeof defaultCallbackConfig>["container_config"];
-}
-
-export function snapshot(emulator: WeChatEmulator, appId: string): AccountSnapshot {
+export function snapshot(emulator: WeChatEmulator, appId: string) {
   const push = emulator.callbackConfig(appId);
   return { options: emulator.options(appId), functionConfig: push.function_config, containerConfig: push.container_config };
 }
+export type AccountSnapshot = ReturnType<typeof snapshot>;
 
 /** The declared settings of an account; the container section is never declared, so it must keep the default. */
 export function declared(entry: FleetEntry): AccountSnapshot {
@@ -80,11 +75,8 @@ export function declared(entry: FleetEntry): AccountSnapshot {
 
 /** One line per setting of `appId` where `actual` differs from `expected` (4 settings per account). */
 export function mismatches(appId: string, expected: AccountSnapshot, actual: AccountSnapshot): string[] {
-  const found: string[] = [];
-  for (const name of Object.keys(expected.options) as OptionName[]) {
-    if (expected.options[name] !== actual.options[name])
-      found.push(`${appId} ${name}: expected ${expected.options[name]}, holds ${actual.options[name]}`);
-  }
+  const options = (Object.keys(expected.options) as OptionName[]).filter((name) => expected.options[name] !== actual.options[name]);
+  const found = options.map((name) => `${appId} ${name}: expected ${expected.options[name]}, holds ${actual.options[name]}`);
   const push = (value: AccountSnapshot) => JSON.stringify({ functionConfig: value.functionConfig, containerConfig: value.containerConfig });
   if (push(expected) !== push(actual)) found.push(`${appId} push: expected ${push(expected)}, holds ${push(actual)}`);
   return found;

@@ -34,11 +34,7 @@ export function descendants(pid: number): number[] {
 
 /** Waits until none of `pids` runs any more (zombies count as gone); answers those still running at the deadline. */
 export async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<number[]> {
-  const running = () =>
-    pids.filter((pid) => {
-      const stat = procStat(pid);
-      return stat !== undefined && stat.state !== "Z";
-    });
+  const running = () => pids.filter((pid) => !["Z", undefined].includes(procStat(pid)?.state));
   const deadline = Date.now() + timeoutMs;
   while (running().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   return running();

@@ -17,7 +17,7 @@ import { CallCounts, RequestRecord, WeChatEmulator } from "../emulator/server";
 import { Command, RunEngineOptions, RunEngineResult, StackState, Summary, readState, runEngine, stateFileOf } from "../harness";
 import { eventLogOf } from "../pulumi/run";
 import { DEMO_CREDENTIALS, StackSettings } from "./emulator";
-import { Recorded, assertProvider, recorded, wechatResources } from "./state";
+import { Recorded, assertProvider, nameOf, recorded, wechatResources } from "./state";
 
 /** `__provider` in this repository's npm-link layout (~2.4 KB); the installed 512-byte target is package.test's. */
 const MAX_PROVIDER_BYTES = 2600;
@@ -43,24 +43,16 @@ export type RunOptions = Pick<RunEngineOptions, "config" | "transpileOnly" | "ru
 export class LifecycleStack {
   readonly backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-wechat-lifecycle-"));
   readonly stateFile: string;
+  readonly emulator: WeChatEmulator;
+  /** The stack's own config and secrets: edit them between steps. */
+  readonly config: Record<string, string>;
+  readonly secrets: Record<string, string>;
   /** Every credential seen so far, with a label that names it without printing it. */
   private readonly credentials = new Map<string, string>();
 
-  /** `config` and `secrets` are the stack's own: edit them between steps. */
   constructor(private readonly options: StackSettings & { emulator: WeChatEmulator; cwd: string; stack: string }) {
     this.stateFile = stateFileOf({ cwd: options.cwd, stack: options.stack, backendDir: this.backendDir });
-  }
-
-  get emulator(): WeChatEmulator {
-    return this.options.emulator;
-  }
-
-  get config(): Record<string, string> {
-    return this.options.config;
-  }
-
-  get secrets(): Record<string, string> {
-    return this.options.secrets;
+    ({ emulator: this.emulator, config: this.config, secrets: this.secrets } = options);
   }
 
   async run(command: Command, options: RunOptions = {}): Promise<StepResult> {
@@ -79,24 +71,15 @@ export class LifecycleStack {
     assert.ok(result.summary, `${command} printed no summary\n${transcript}`);
     if (fails) assert.ok(result.code !== 0 && result.summary.failed.length > 0, `${command} should have failed\n${transcript}`);
     else assert.deepEqual([result.code, result.summary.failed], [0, []], `${command} failed\n${transcript}`);
-    const events = eventLogOf(this.backendDir, stack);
-    for (const [where, file] of [
-      ["the state file", this.stateFile],
-      ["the event log", events],
-    ]) {
-      if (fs.existsSync(file)) this.assertNoCredentials(`${command}: ${where}`, fs.readFileSync(file, "utf8"));
-    }
+    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+    this.assertNoCredentials(`${command}: the state file`, read(this.stateFile));
+    this.assertNoCredentials(`${command}: the event log`, read(eventLogOf(this.backendDir, stack)));
     this.assertNoCredentials(`${command}: stdout`, result.stdout);
     this.assertNoCredentials(`${command}: stderr`, result.stderr);
     if (command === "preview") assert.deepEqual(recorded(this.stateFile), before, "preview changed what the state records");
     const state = readState(this.stateFile);
     for (const resource of wechatResources(state)) assertProvider(resource, MAX_PROVIDER_BYTES);
     return { result, summary: result.summary, requests, counts, state, recordedBefore: before };
-  }
-
-  /** What the state records now (see recorded()). */
-  recorded(): Recorded {
-    return recorded(this.stateFile);
   }
 
   dispose(): void {
@@ -112,11 +95,11 @@ export class LifecycleStack {
     add(DEMO_CREDENTIALS.componentAppSecret, "the demo platform's component app secret");
     add(DEMO_CREDENTIALS.componentVerifyTicket, "the demo platform's verify ticket");
     for (const [key, value] of Object.entries(this.secrets)) add(value, `the secret config ${key}`);
-    for (const account of this.options.emulator.accountList()) {
+    for (const account of this.emulator.accountList()) {
       add(account.appSecret, `the app secret of ${account.appId}`);
       add(account.refreshToken, `the refresh token of ${account.appId}`);
     }
-    for (const request of this.options.emulator.requests) {
+    for (const request of this.emulator.requests) {
       add(request.token, `a token the emulator issued (${request.tokenKind ?? "unknown"} token, sent to ${request.path})`);
       const body = (request.body ?? {}) as Record<string, unknown>;
       for (const key of ["secret", "component_appsecret", "component_verify_ticket", "authorizer_refresh_token"])
@@ -130,7 +113,7 @@ export class LifecycleStack {
 }
 
 /** A step's changes to the package's resources, as "op name", sorted. */
-export const stepsOf = (step: StepResult) => step.summary.steps.map(({ op, urn }) => `${op} ${urn.split("::").slice(3).join("::")}`).sort();
+export const stepsOf = (step: StepResult) => step.summary.steps.map((s) => `${s.op} ${nameOf(s)}`).sort();
 
 /** The calls of one set endpoint during a step, as [appId, body], in order. */
 export const setsOf = (step: StepResult, requestPath: string) =>

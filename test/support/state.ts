@@ -20,8 +20,7 @@ export const PROVIDER_MODULES: Readonly<Record<string, string>> = {
   [CALLBACK_CONFIG]: "pulumi-wechat/provider/callback-config",
 };
 
-/** The methods Pulumi's dynamic-provider host calls on a provider. */
-export { PROVIDER_METHODS };
+/** A method Pulumi's dynamic-provider host calls on a provider. */
 export type ProviderMethod = (typeof PROVIDER_METHODS)[number];
 
 /**
