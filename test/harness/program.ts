@@ -19,7 +19,8 @@ const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
 /**
  * The resource options the harness leaves to the CLI. A program that sets one is refused rather than run otherwise
- * than the CLI runs it; the parity suite shows what the CLI does with each.
+ * than the CLI runs it (the parity suite runs protect, deleteBeforeReplace, ignoreChanges and replaceOnChanges on
+ * the CLI alone).
  */
 const UNSUPPORTED_OPTIONS: Record<string, (req: resproto.RegisterResourceRequest) => boolean> = {
   import: (req) => req.getImportid() !== "",
