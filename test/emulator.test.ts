@@ -554,12 +554,17 @@ describe("WeChat API emulator", function () {
     });
 
     it("afterApplyShare: that share of the random faults is applied first, and still fails the answer", async () => {
+      /** A set whose answer fails (dropped, a gateway error or an errcode), with its fault in the request log. */
+      const failedSet = async (value: string, faultsSoFar: number) => {
+        const answer = await setLocation(token, value).catch(() => undefined);
+        assert.ok(answer === undefined || answer.status !== 200 || answer.json.errcode !== 0, "the answer fails");
+        assert.equal(emu.filter({ path: SET_OPTION, fault: true }).length, faultsSoFar, "the fault is logged");
+      };
       emu.setRandomFaults({ rate: 1, afterApplyShare: 1 });
-      const failed = await setLocation(token, "1").catch(() => undefined);
-      assert.notEqual(failed?.json?.errcode, 0);
+      await failedSet("1", 1);
       assert.equal(emu.options(D.appId).location_report, "1");
       emu.setRandomFaults({ rate: 1, afterApplyShare: 0 });
-      await setLocation(token, "2").catch(() => undefined);
+      await failedSet("2", 2);
       assert.equal(emu.options(D.appId).location_report, "1");
     });
 
