@@ -16,14 +16,17 @@ const MARKERS = {
   pulumi: { engine: /^pulumi (up|preview) /, program: /cmd\/run/, host: HOST_MARKER, "language host": /pulumi-language-nodejs\.js/ },
 };
 
-// Every up starts on a fresh backend; a no-op up and a preview run on the last up's.
-let backends = 0;
-
 /**
  * Wall time, CPU by process, the host's peak RSS, the bytes the engine wrote, and what the state holds. A run still
  * going after `timeoutMs` is stopped (its process tree killed by pid) and reported with how far its state got.
  */
-export async function runE2e(run: Planned, dir: string, { config, secrets }: StackSettings, timeoutMs: number): Promise<Measured> {
+export async function runE2e(
+  run: Planned,
+  dir: string,
+  backendDir: string,
+  { config, secrets }: StackSettings,
+  timeoutMs: number,
+): Promise<Measured> {
   const accountsFile = path.join(dir, `accounts-${run.n}.json`);
   writeAccountsFile(accountsFile, accountEntries(run.n));
   const options: RunEngineOptions = {
@@ -34,7 +37,7 @@ export async function runE2e(run: Planned, dir: string, { config, secrets }: Sta
     parallel: run.parallel,
     transpileOnly: true,
     secrets,
-    backendDir: path.join(dir, ".state", String(run.scenario === "up" ? ++backends : backends)),
+    backendDir,
     config: { ...config, [`${FLEET_PROJECT}:accountsFile`]: accountsFile },
     env: run.checkpoints === false ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {},
   };

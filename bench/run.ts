@@ -104,10 +104,13 @@ async function main(): Promise<void> {
   const project = createProject();
   const emulator = await startEmulator(Math.max(...o.n));
   const stack = (n: number) => stackFor(emulator.baseUrl, n, o.concurrency);
+  // Every up starts on a fresh backend; a no-op up and a preview run on the last up's.
+  let backends = 0;
+  const backendFor = (run: Planned) => path.join(project.dir, ".state", String(run.scenario === "up" ? ++backends : backends));
   const tasks: Record<Planned["part"], (run: Planned) => Promise<Measured>> = {
     floor: (run) => runFloorProcess(run, emulator.baseUrl),
     host: (run) => runHost(run, project, stack(run.n)),
-    e2e: (run) => runE2e(run, project.dir, stack(run.n), o.timeoutS * 1000),
+    e2e: (run) => runE2e(run, project.dir, backendFor(run), stack(run.n), o.timeoutS * 1000),
   };
   /** Takes a measurement against a freshly reset emulator, with what the emulator saw; a task that fails is recorded with its error. */
   const measure = async (run: Planned): Promise<Run> => {
