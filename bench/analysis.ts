@@ -1,7 +1,4 @@
-/**
- * What the runs come to, as pure functions of them (so also of a recorded result's): ratios to the floors, the real
- * CLI's checkpoint cost and --parallel sweep, and the targets as data rows `{ name, value, limit }`, met if value <= limit.
- */
+/** What the runs come to, as pure functions of them (so also of a recorded result's): derived tables and targets. */
 import { CallCounts } from "../test/emulator/server";
 import { accountsFor } from "./emulator";
 
@@ -44,7 +41,6 @@ type Filter = Partial<Planned>;
 const all = (runs: readonly Run[], filter: Filter) =>
   runs.filter((run) => !run.error && Object.entries(filter).every(([key, value]) => run[key as keyof Run] === value));
 const find = (runs: readonly Run[], filter: Filter): Run | undefined => all(runs, filter)[0];
-/** The distinct values, in ascending order. */
 export const ascending = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
 const sizes = (runs: readonly Run[]) => ascending(runs.map((r) => r.n));
 const FLOORS = ["set-only", "same calls"];
@@ -66,7 +62,6 @@ function overFloor(runs: readonly Run[], filter: Filter, floor: string, latencyM
   });
 }
 
-/** Wall time of each measurement over a floor's, by N, at one latency (none for a stopped run). */
 export function ratios(runs: readonly Run[], latencyMs: number, C: number): Row[] {
   return FLOORS.flatMap((floor) =>
     compared(C).flatMap(({ label, filter }) => {
@@ -105,7 +100,6 @@ export function checkpointCost(runs: readonly Run[], latencyMs: number, C: numbe
   });
 }
 
-/** The real CLI's up at each --parallel of the sweep, with and without checkpoints, over the same-calls floor. */
 export function parallelSweep(runs: readonly Run[], latencyMs: number, n: number): Row[] {
   const ups = all(runs, { engine: "pulumi", scenario: "up", latencyMs, n });
   const floor = find(runs, { part: "floor", scenario: "same calls", n, latencyMs });

@@ -19,7 +19,6 @@ function cell(column: string, value: string | number | undefined): string {
   return String(Math.round(value));
 }
 
-/** Rows as a table: a header, a rule, the first column aligned left and the others right. */
 export function table(rows: Row[]): string[] {
   if (rows.length === 0) return ["(none)"];
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
@@ -30,7 +29,6 @@ export function table(rows: Row[]): string[] {
   return lines.map((line) => line.map(pad).join("  ").trimEnd());
 }
 
-/** One row of the measurements table. */
 function runRow(run: Run): Row {
   const { client, host, driver, engine, program, emulator, ...others } = run.cpuMs;
   const cpu = Object.entries({ client, host, driver, engine, program, ...others }).filter(([, v]) => v !== undefined);

@@ -59,7 +59,6 @@ export function createProject() {
     dir,
     /** What the JSON result records of the project: `providerText` is AuthorizerOption's as the SDK serializes it here. */
     recorded: { tarballBytes: fs.statSync(tarball).size, installMs, providerBytes: Buffer.byteLength(providerText), providerText },
-    /** The `__provider` text of each host scenario: the real provider's, and the two baselines. */
     hostTexts: { provider: providerText, "no-I/O": `exports.handler = ${noop};\n`, "in memory": `exports.handler = ${inMemory};\n` },
   };
 }

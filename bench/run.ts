@@ -35,7 +35,6 @@ function parseOptions(args: string[]) {
 
 type Options = ReturnType<typeof parseOptions>;
 
-/** Every measurement of the run, in order. */
 function* plan(o: Options): Generator<Planned> {
   const C = o.concurrency;
   for (const latencyMs of o.latency) {
@@ -56,7 +55,6 @@ function* plan(o: Options): Generator<Planned> {
       }
     }
   }
-  // The sweep: the real CLI's up at each other --parallel, with and without checkpoints, at the last latency.
   const sweep = { part: "e2e", scenario: "up", n: o.sweepN, latencyMs: o.latency[o.latency.length - 1], engine: "pulumi" } as const;
   for (const parallel of o.engines.includes("pulumi") ? o.parallel.filter((p) => p !== C) : []) {
     for (const checkpoints of [false, true]) yield { ...sweep, parallel, checkpoints };
@@ -112,7 +110,6 @@ async function main(): Promise<void> {
     host: (run) => runHost(run, project, stack(run.n)),
     e2e: (run) => runE2e(run, project.dir, backendFor(run), stack(run.n), o.timeoutS * 1000),
   };
-  /** Takes a measurement against a freshly reset emulator, with what the emulator saw; a task that fails is recorded with its error. */
   const measure = async (run: Planned): Promise<Run> => {
     process.stderr.write(`  ${run.latencyMs} ms, N=${run.n}: ${run.part} ${run.scenario} ${run.engine ?? ""} --parallel ${run.parallel}`);
     await emulator.ask(run.latencyMs);

@@ -1,7 +1,5 @@
 /**
- * Fault injection: the rules a test adds (injectFault), the random faults of the reliability suites
- * (setRandomFaults), and faultAnswer(), what a fault sends instead of WeChat's answer. The errcodes and their errmsgs
- * are in wechat.ts (ERRMSG).
+ * Fault injection (the layers are described in server.ts). The errcodes and their errmsgs are in wechat.ts (ERRMSG).
  *
  * A fault's request is not applied, unless the rule says afterApply: then WeChat applies it first and only the answer
  * fails (a set that landed, whose answer was lost). A delay alone never holds back the change, only the answer.
@@ -29,7 +27,6 @@ export interface FaultRule {
   drop?: boolean;
   /** Answer (or drop) this many ms late. */
   delayMs?: number;
-  /** Apply the request, then fail the answer. */
   afterApply?: boolean;
   /** How many matching requests it hits; default every one. */
   times?: number;
@@ -51,7 +48,6 @@ export interface RandomFaultOptions {
   afterApplyShare?: number;
 }
 
-/** A fault that hits one request. */
 export interface Fault {
   /** In the request log and faultCounts(): "errcode:45011", "http:502", "body", "drop", "delay". */
   label: string;
@@ -61,7 +57,6 @@ export interface Fault {
   afterApply: boolean;
 }
 
-/** What a rule sends, and its label. */
 function faultAnswer(rule: FaultRule): Pick<Fault, "label" | "answer"> {
   if (rule.drop) return { label: "drop", answer: "drop" };
   if (rule.httpStatus !== undefined) return { label: `http:${rule.httpStatus}`, answer: gatewayError(rule.httpStatus) };
@@ -84,7 +79,6 @@ function gatewayError(status: number): Reply {
   return { status, contentType: "text/html", text };
 }
 
-/** WeChatApi with injected faults; WeChatEmulator (server.ts) adds HTTP and the request log. */
 export class FaultyWeChatApi extends WeChatApi {
   private rules: (FaultRule & { remaining: number })[] = [];
   private random?: RandomFaultOptions & { draw: () => number };

@@ -58,8 +58,6 @@ export class WeChatEmulator extends FaultyWeChatApi {
     await closed;
   }
 
-  // ---- the request log -------------------------------------------------------------------------------------------
-
   /** The live log of API requests, in order of arrival. */
   get requests(): readonly RequestRecord[] {
     return this.log;
@@ -86,8 +84,6 @@ export class WeChatEmulator extends FaultyWeChatApi {
     return { ...this.counts };
   }
 
-  // ---- latency and reset ---------------------------------------------------------------------------------------
-
   /** Added to every API answer. */
   setLatency(ms: number): void {
     this.latencyMs = ms;
@@ -101,8 +97,6 @@ export class WeChatEmulator extends FaultyWeChatApi {
     this.resetFaults();
     if (options.tokens) this.revokeTokens();
   }
-
-  // ---- dispatch --------------------------------------------------------------------------------------------------
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     text(req)
@@ -135,7 +129,6 @@ export class WeChatEmulator extends FaultyWeChatApi {
   }
 }
 
-/** Sends the answer (unless the client is gone), and records its errcode in the request log's entry. */
 function send(res: http.ServerResponse, answer: Answer, entry?: RequestRecord): void {
   if (res.destroyed || res.writableEnded) return;
   if (answer === "drop") {

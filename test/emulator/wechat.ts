@@ -135,7 +135,6 @@ export interface RequestRecord {
   /** The account concerned: its authorizer token's, else the one the body names (stable_token `appid`,
    *  api_authorizer_token `authorizer_appid`, api_component_token `component_appid`). */
   appId?: string;
-  /** The token sent in the query parameter the endpoint reads. */
   token?: string;
   tokenKind?: TokenKind;
   tokenSource?: TokenSource;
@@ -154,7 +153,6 @@ interface Endpoint {
   token?: TokenKind;
   /** The body field naming the account, where the token does not. */
   accountField?: string;
-  /** `owner` is the token's: the account of an authorizer token, the platform of a component token. */
   answer(body: Record<string, unknown>, owner: string): Reply;
 }
 
@@ -176,7 +174,6 @@ interface TokenRecord {
   expiresAt: number;
 }
 
-/** The WeChat side of the emulator; FaultyWeChatApi (faults.ts) adds faults, WeChatEmulator (server.ts) HTTP and the request log. */
 export class WeChatApi {
   private readonly accounts = new Map<string, Account>();
   private readonly platforms = new Map<string, PlatformSpec>();
@@ -234,7 +231,6 @@ export class WeChatApi {
     });
   }
 
-  /** Registers the demo platform and account of DEMO_CREDENTIALS. */
   addDemo(): typeof DEMO_CREDENTIALS {
     const d = DEMO_CREDENTIALS;
     this.addPlatform({ componentAppId: d.componentAppId, componentAppSecret: d.componentAppSecret, verifyTicket: d.componentVerifyTicket });
@@ -319,7 +315,6 @@ export class WeChatApi {
     return { accounts: Object.fromEntries(accounts), platforms: [...this.platforms.keys()] };
   }
 
-  /** Every account's settings back to the defaults. */
   protected resetSettings(): void {
     for (const a of this.accounts.values()) {
       a.options = defaultOptions();
@@ -496,7 +491,6 @@ function accountInfo({ options: _o, callback: _c, stableToken: _s, ...info }: Ac
   return info;
 }
 
-/** The body's named fields, or the errcode for one missing (40101) or not a string (47001). */
 function stringFields<K extends string>(b: Record<string, unknown>, keys: readonly K[]): Record<K, string> | number {
   return fieldError(b, Object.fromEntries(keys.map((k) => [k, "string"]))) ?? (b as Record<K, string>);
 }

@@ -71,7 +71,7 @@ function parseArgs(argv: string[]): CliOptions {
   };
 }
 
-/** The CLI's closing block: counts, outputs, errors, duration. */
+/** The CLI's closing block. */
 function formatSummary(s: Summary): string[] {
   const lines = ["", "Resources:"];
   for (const op of ["create", "update", "replace", "delete"] as const) {

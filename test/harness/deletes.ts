@@ -7,7 +7,6 @@ import { Deployment } from "./engine";
 import { PROVIDER_TYPE, ResourceState } from "../pulumi/checkpoint";
 import { stripSecrets } from "./values";
 
-/** The URNs an entry depends on. */
 function upstream(r: ResourceState): string[] {
   const provider = r.provider ? r.provider.slice(0, r.provider.lastIndexOf("::")) : undefined;
   return [r.parent, provider, ...(r.dependencies ?? []), ...Object.values(r.propertyDependencies ?? {}).flat()].filter(
@@ -30,7 +29,7 @@ async function deleteOne(d: Deployment, r: ResourceState): Promise<void> {
   await host.delete(r.urn, r.id, stripSecrets(r.outputs), stripSecrets(r.inputs));
 }
 
-/** Deletes `entries`; the old half of a replacement is deleted without a step of its own. */
+/** The old half of a replacement is deleted without a step of its own. */
 export async function deleteAll(d: Deployment, entries: ResourceState[]): Promise<void> {
   const dependents = new Map<ResourceState, number>(entries.map((r) => [r, 0]));
   const dependencies = (r: ResourceState) => entries.filter((e) => e !== r && upstream(r).includes(e.urn));

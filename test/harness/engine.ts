@@ -75,7 +75,6 @@ export interface Summary {
   durationMs: number;
 }
 
-/** The file backend of a run: the given directory, else `.pulumi-state` in the program's directory. */
 export function backendDirOf(opts: Pick<EngineOptions, "cwd" | "backendDir">): string {
   return path.resolve(opts.backendDir ?? path.join(opts.cwd, ".pulumi-state"));
 }
@@ -130,7 +129,6 @@ export class Deployment {
     for (const r of this.state.resources) this.redactor.addFrom([r.inputs, r.outputs]);
   }
 
-  /** The provider host, started and configured on first use. */
   host(): Promise<DynamicProviderHost> {
     this.hostStarted ??= DynamicProviderHost.start({
       dir: this.project.dir,

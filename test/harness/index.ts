@@ -14,7 +14,6 @@ export { chooseEngine } from "../pulumi/run";
 
 const CLI = path.join(__dirname, "cli.js");
 
-/** What the CLI takes (the engine's own options), and how to start it as a child process. */
 export interface RunEngineOptions extends EngineOptions {
   /** Added to (and overriding) this process's environment. */
   env?: Record<string, string>;
@@ -47,7 +46,7 @@ function cliArgs(opts: RunEngineOptions): string[] {
   return args;
 }
 
-/** Starts `node dist/test/harness/cli.js …` and returns the child and a promise of its result. */
+/** Starts `node dist/test/harness/cli.js …`. */
 export function spawnEngine(opts: RunEngineOptions): { child: ChildProcess; result: Promise<RunEngineResult> } {
   const child = spawn(process.execPath, [CLI, ...cliArgs(opts)], {
     cwd: opts.cwd,
@@ -70,7 +69,6 @@ export function runEngine(opts: RunEngineOptions): Promise<RunEngineResult> {
   return spawnEngine(opts).result;
 }
 
-/** The summary from the last non-empty line of stdout, if it is one. */
 function parseSummary(stdout: string): Summary | undefined {
   try {
     const parsed = JSON.parse(stdout.trimEnd().split("\n").pop()!) as Summary | null;

@@ -36,7 +36,6 @@ function unary<Req>(fn: (req: Req) => unknown): grpc.handleUnaryCall<Req, unknow
       );
 }
 
-/** Serves the program runner on a loopback port; answers its address, and how to stop the server. */
 export async function startMonitor(program: ProgramRunner): Promise<{ address: string; stop: () => void }> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const service = (definition: unknown) => definition as grpc.ServiceDefinition;

@@ -48,7 +48,6 @@ async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
   d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !isDeepStrictEqual(next.inputs, r.inputs)) ? "update" : "same", r);
 }
 
-/** Refreshes every custom resource but providers. */
 export async function refreshAll(d: Deployment): Promise<void> {
   const entries = d.state.resources.filter((r) => r.custom && r.id && r.type !== PROVIDER_TYPE);
   await Promise.all(entries.map((r) => d.limit.run(() => (d.cancelled ? Promise.resolve() : refreshOne(d, r)))));

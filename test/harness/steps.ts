@@ -152,7 +152,6 @@ export class StepExecutor {
     }
   }
 
-  /** Check (old inputs against the new ones), then Diff against the state. */
   private async plan(declared: ResourceState, old: ResourceState | undefined): Promise<Plan> {
     if (this.d.cancelled) throw cancelled();
     const host = await this.d.host();

@@ -19,7 +19,6 @@ export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 /** The default provider the engine records for dynamic resources; its inputs are the whole stack config. */
 export const PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
 
-/** The passphrase of every run: PULUMI_CONFIG_PASSPHRASE, else the one tests and the demo use. */
 export function currentPassphrase(): string {
   return process.env.PULUMI_CONFIG_PASSPHRASE || "pulumi-wechat-test-passphrase";
 }
@@ -68,7 +67,6 @@ export interface ResourceState {
   initErrors?: string[];
 }
 
-/** A stack's state: its resources (stack, providers and custom resources) and the stack's outputs. */
 export interface StackState {
   resources: ResourceState[];
   outputs: PropertyMap;
@@ -76,7 +74,6 @@ export interface StackState {
   salt?: string;
 }
 
-/** The checkpoint file of a stack in a file backend. */
 export function checkpointFile(backendDir: string, project: string, stack: string): string {
   return path.join(backendDir, ".pulumi", "stacks", project, `${stack}.json`);
 }
@@ -89,10 +86,7 @@ interface CheckpointJson {
   };
 }
 
-/**
- * A stack's state as stored (secrets encrypted as {sig, ciphertext}), or undefined when there is none. With
- * `{ decrypt: true }`, secrets come back as {sig, value} (needs the run's PULUMI_CONFIG_PASSPHRASE).
- */
+/** Secrets stay {sig, ciphertext}; with `decrypt` they come back as {sig, value} (needs the run's passphrase). */
 export function readState(file: string, opts: { decrypt?: boolean } = {}): StackState | undefined {
   if (!fs.existsSync(file)) return undefined;
   const json = JSON.parse(fs.readFileSync(file, "utf8")) as CheckpointJson;
@@ -105,7 +99,6 @@ export function readState(file: string, opts: { decrypt?: boolean } = {}): Stack
   return { resources, outputs: resources.find((r) => r.type === ROOT_STACK_TYPE)?.outputs ?? {}, salt };
 }
 
-/** Pulumi's passphrase crypter for one salt. */
 export class PassphraseCrypter {
   private readonly key: Buffer;
 
@@ -223,7 +216,6 @@ export class Checkpoint {
     return this.crypterOf;
   }
 
-  /** Puts `next` where `old` was (appended when there was none), or removes `old` when `next` is undefined. */
   replace(old: ResourceState | undefined, next: ResourceState | undefined): void {
     const at = old ? this.resources.indexOf(old) : -1;
     if (at >= 0) this.resources.splice(at, 1, ...(next ? [next] : []));

@@ -21,7 +21,6 @@ const CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi";
 export const PULUMI_VERSION = (JSON.parse(fs.readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")) as { version: string })
   .version;
 
-/** Where the CLI and its plugins live: PULUMI_WECHAT_CLI_DIR, else the user's cache directory. */
 export function cliDirectory(): string {
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
   return process.env.PULUMI_WECHAT_CLI_DIR || path.join(cache, "pulumi-wechat", `pulumi-v${PULUMI_VERSION}`);
@@ -38,7 +37,6 @@ export function installedCli(): string | undefined {
 
 const say = (line: string) => process.stderr.write(`pulumi:install: ${line}\n`);
 
-/** Runs a command, printing a line of progress every 15 s; a failure quotes the last lines of its stderr. */
 function runWithProgress(command: string, args: string[], env: NodeJS.ProcessEnv, what: string) {
   return new Promise<void>((resolve, reject) => {
     const started = Date.now();
@@ -115,7 +113,6 @@ function installPlugins(dir: string): void {
   writeIfChanged(path.join(dir, "pulumi-resource-pulumi-nodejs"), dynamicProvider, 0o755);
 }
 
-/** Builds the CLI unless it is there already, refreshes its plugins, and answers the `pulumi` executable. */
 async function installCli(): Promise<string> {
   const dir = cliDirectory();
   fs.mkdirSync(dir, { recursive: true });

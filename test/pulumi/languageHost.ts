@@ -13,7 +13,6 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- these are loaded from the program's SDK at run time */
-/** `@pulumi/pulumi`'s directory as the program in the current directory resolves it. */
 const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd()] }));
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdk] })) as typeof import("@grpc/grpc-js");
 const languageGrpc = require(path.join(sdk, "proto", "language_grpc_pb")) as typeof import("@pulumi/pulumi/proto/language_grpc_pb");

@@ -39,10 +39,6 @@ function scratchProjectOf(backendDir: string, projectName: string): string {
   return path.join(backendDir, ".projects", projectName);
 }
 
-/**
- * Makes the stack if the backend has none, and writes its configuration file: the project's `Pulumi.<stack>.yaml`
- * values, then the run's plain values, then its secrets, encrypted with the stack's salt. Answers the file.
- */
 function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.ProcessEnv): string {
   const project = readProject(opts.cwd);
   const scratchProject = scratchProjectOf(backendDir, project.name);
@@ -74,7 +70,6 @@ function prepareStack(opts: EngineOptions, backendDir: string, env: NodeJS.Proce
   return configFile;
 }
 
-/** The command line of the run itself. */
 function commandLine(opts: EngineOptions, configFile: string, eventLog: string): string[] {
   const args = [opts.command, "--suppress-progress", "--stack", opts.stack, "--cwd", opts.cwd, "--config-file", configFile];
   args.push("--non-interactive", "--event-log", eventLog);
@@ -92,11 +87,9 @@ interface CliExit {
   /** The exit status; 128 + the signal's number when a signal ended the CLI, as a shell reports it. */
   code: number;
   signal: NodeJS.Signals | null;
-  /** Every line the CLI wrote to stderr (redacted). */
   stderr: string[];
 }
 
-/** Runs the CLI, passing each line of its output on (redacted), and answers how it ended. */
 function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, out: Output, redactor: Redactor): Promise<CliExit> {
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -146,10 +139,7 @@ export function chooseEngine(requested = process.env.WECHAT_ENGINE): Summary["en
   return installedCli() ? "pulumi" : "harness";
 }
 
-/**
- * The engine events of the stack's last run through the CLI (`--event-log`, one JSON object a line), kept in the
- * backend directory beside the state so that tests can read everything the CLI wrote.
- */
+/** The stack's last `--event-log` (JSON lines), beside the state so that tests can read everything the CLI wrote. */
 export function eventLogOf(backendDir: string, stack: string): string {
   return path.join(backendDir, `.events-${stack}.jsonl`);
 }
@@ -180,10 +170,7 @@ export async function runPulumi(opts: EngineOptions, out: Output, redactor: Reda
   };
 }
 
-/**
- * `pulumi cancel` for the stack: what a user runs after an update was killed, to remove the lock it left on the
- * stack (the next update refuses to start until then). Answers the CLI's exit status and output.
- */
+/** `pulumi cancel`: what a user runs to remove the lock a killed update left (the next update refuses to start). */
 export function cancelUpdate(opts: Pick<EngineOptions, "cwd" | "stack" | "backendDir">): { code: number; output: string } {
   const backendDir = backendDirOf(opts);
   const scratchProject = scratchProjectOf(backendDir, readProject(opts.cwd).name);
@@ -191,8 +178,6 @@ export function cancelUpdate(opts: Pick<EngineOptions, "cwd" | "stack" | "backen
   const cancel = spawnSync("pulumi", args, { env: cliEnvironment(backendDir), encoding: "utf8" });
   return { code: cancel.status ?? 1, output: `${cancel.stdout}${cancel.stderr}` };
 }
-
-// ---- engine events ---------------------------------------------------------------------------------------------
 
 interface StepState {
   custom?: boolean;
@@ -228,7 +213,6 @@ function readEvents(file: string): EngineEvent[] {
   });
 }
 
-/** The op a step counts as in the summary, or undefined for steps the harness does not count either. */
 function countedOp(meta: StepMetadata, command: EngineOptions["command"]): keyof Changes | undefined {
   // Events leave `custom` out when it is false: the stack and components.
   if ((meta.new ?? meta.old)?.custom !== true || meta.type.startsWith("pulumi:providers:")) return undefined;

@@ -52,7 +52,6 @@ export function stateMismatches(state: StackState | undefined, emulator: WeChatE
   return found;
 }
 
-/** Asserts that every resource's outputs say what the accounts hold (after an up or a refresh). */
 export function assertStateMatchesAccounts(state: StackState | undefined, emulator: WeChatEmulator): void {
   assert.deepEqual(stateMismatches(state, emulator), [], "the state claims what the accounts do not hold");
 }
@@ -82,7 +81,6 @@ export class ExpectedAccounts {
     return this;
   }
 
-  /** Asserts that the emulator holds exactly the model, on every account. */
   check(): void {
     assert.deepEqual(this.emulator.state().accounts, this.accounts, "the accounts do not hold what the steps so far declared");
   }

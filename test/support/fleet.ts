@@ -24,7 +24,6 @@ export interface AccountEntry {
   cloudbaseEnv?: string;
 }
 
-/** An entry that declares every setting of its account. */
 export type FleetEntry = Required<AccountEntry>;
 
 /** The function_config the program declares for an account routed to `cloudbaseEnv` (its two rules, in order). */
@@ -82,7 +81,6 @@ export function mismatches(appId: string, expected: AccountSnapshot, actual: Acc
   return found;
 }
 
-/** Every setting of every account that the emulator does not hold as declared. */
 export function fleetMismatches(emulator: WeChatEmulator, accounts: readonly FleetEntry[]): string[] {
   return accounts.flatMap((entry) => mismatches(entry.appId, declared(entry), snapshot(emulator, entry.appId)));
 }
@@ -99,7 +97,6 @@ export function fleetStateMismatches(state: StackState, emulator: WeChatEmulator
   ];
 }
 
-/** The resources the program declares for the accounts, by URN, with the value each must hold. */
 export function expectedUrns(stack: string, accounts: readonly { appId: string }[]): string[] {
   const urn = (type: string, name: string) => `urn:pulumi:${stack}::${FLEET_PROJECT}::${type}::${name}`;
   return accounts.flatMap((a) => [

@@ -1,7 +1,6 @@
 /** The processes a run started, from Linux /proc: to check that none outlives a run that was killed. */
 import * as fs from "node:fs";
 
-/** The parent pid and state of a process from /proc, or undefined once it is gone. */
 function procStat(pid: number): { ppid: number; state: string } | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -13,7 +12,6 @@ function procStat(pid: number): { ppid: number; state: string } | undefined {
   }
 }
 
-/** Every live descendant of `pid` (Linux /proc). */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of fs.readdirSync("/proc")) {

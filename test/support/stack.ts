@@ -112,10 +112,8 @@ export class LifecycleStack {
   }
 }
 
-/** A step's changes to the package's resources, as "op name", sorted. */
 export const stepsOf = (step: StepResult) => step.summary.steps.map((s) => `${s.op} ${nameOf(s)}`).sort();
 
-/** The calls of one set endpoint during a step, as [appId, body], in order. */
 export const setsOf = (step: StepResult, requestPath: string) =>
   step.requests.filter((r) => r.path === requestPath).map((r) => [r.appId, r.body]);
 

@@ -33,10 +33,8 @@ export function wechatResources(state: StackState | undefined): ResourceState[] 
   return resources;
 }
 
-/** A resource's name, the last part of its URN. */
 export const nameOf = (resource: { urn: string }): string => resource.urn.split("::").slice(3).join("::");
 
-/** One of the package's resources in a state, by name. */
 export function resourceNamed(state: StackState | undefined, name: string): ResourceState {
   const resources = wechatResources(state);
   const resource = resources.find((r) => nameOf(r) === name);
@@ -56,7 +54,6 @@ export function recorded(stateFile: string): Recorded {
   return Object.fromEntries((state?.resources ?? []).map(({ urn, type, id, inputs, outputs }) => [urn, { type, id, inputs, outputs }]));
 }
 
-/** The package's resources of what a state records (no stack, no provider). */
 export function packageRecords(records: Recorded): Recorded {
   return Object.fromEntries(Object.entries(records).filter(([, record]) => PROVIDER_MODULES[record.type]));
 }
