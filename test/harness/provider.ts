@@ -65,10 +65,6 @@ function providerError(err: grpc.ServiceError): ProviderError {
   return new ProviderError(message);
 }
 
-export interface CheckResult {
-  inputs: PropertyMap;
-  failures: { property: string; reason: string }[];
-}
 export interface ReadResult {
   id: string;
   properties: PropertyMap;
@@ -151,7 +147,7 @@ export class DynamicProviderHost {
     await this.call("configure", req.setSendsOldInputs(true).setSendsOldInputsToDelete(true));
   }
 
-  async check(urn: string, olds: PropertyMap, news: PropertyMap): Promise<CheckResult> {
+  async check(urn: string, olds: PropertyMap, news: PropertyMap) {
     const req = about(new provproto.CheckRequest(), urn).setOlds(toStruct(olds)).setNews(toStruct(news));
     const res = await this.call<provproto.CheckResponse>("check", req);
     return {
