@@ -304,8 +304,8 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
 
   describe("a failed step", function () {
     /** a, then b after it (its account refuses), then e after b; c and d are removed (d would reset its account). */
-    async function failedUp(continueOnError: boolean): Promise<Step> {
-      const twin = await Twin.start();
+    async function failedUp(continueOnError: boolean, engines: readonly Engine[] = ENGINES): Promise<Step> {
+      const twin = await Twin.start(engines);
       try {
         await twin.run("up", [option("a", A, 1), option("b", B, 1), option("c", C, 1), option("d", D, 1, { deleteBehavior: "reset" })]);
         twin.each((emulator) => emulator.injectFault({ appId: B, errcode: 48001 }));
@@ -328,14 +328,32 @@ describe("parity of the engine harness with the Pulumi CLI", function () {
       });
     });
 
-    it("with continueOnError the rest goes on: removed resources are deleted, what depends on the failure is skipped", async function () {
-      const step = await failedUp(true);
+    it("with continueOnError (the CLI alone) the rest goes on: removed resources are deleted, what depends on the failure is skipped", async function () {
+      const step = await failedUp(true, ["pulumi"]);
       onEach(step, (run) => {
         assert.equal(run.result.code, 1);
         assert.deepEqual(run.result.summary?.changes, { create: 0, update: 1, replace: 0, delete: 2, same: 0 });
         assert.deepEqual(sets(run).slice(-1), [`${D} location_report=0`]);
         assert.deepEqual(named(run, "e"), []);
       });
+    });
+
+    it("the harness refuses continueOnError: the run fails before the program runs, and nothing is sent or recorded", async function () {
+      const twin = await Twin.start(["harness"]);
+      try {
+        const { harness: run } = await twin.run("up", [option("a", A, 1)], { continueOnError: true });
+        assert.equal(run!.result.code, 1);
+        const message =
+          "the engine harness does not implement --continue-on-error; run it with the Pulumi CLI (`npm run pulumi:install`, then `--engine pulumi`)";
+        assert.deepEqual(
+          run!.result.summary?.failed.map((f) => f.message),
+          [message],
+        );
+        assert.deepEqual(run!.requests, [], "no request reached the emulator");
+        assert.equal(run!.state, undefined, "no state was written");
+      } finally {
+        await twin.dispose();
+      }
     });
   });
 

@@ -41,7 +41,7 @@ export async function deleteAll(d: Deployment, entries: ResourceState[]): Promis
     try {
       await d.limit.run(() => deleteOne(d, r));
     } catch (e) {
-      return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
+      return d.fail(r.urn, (e as Error).message, true);
     }
     if (r.custom && r.type !== PROVIDER_TYPE && !r.delete) d.step("delete", r);
     d.save(r, undefined);

@@ -38,7 +38,7 @@ export interface EngineOptions {
   parallel?: number;
   transpileOnly?: boolean;
   verbose?: boolean;
-  /** `pulumi up|destroy --continue-on-error`: keep going after a failed step. */
+  /** `pulumi up|destroy --continue-on-error`: keep going after a failed step (the real CLI only). */
   continueOnError?: boolean;
   /** `pulumi refresh|destroy --run-program`: configure providers from the program's stack config, not the state's. */
   runProgram?: boolean;
@@ -100,7 +100,7 @@ export class Deployment {
   readonly changes: Changes = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
   readonly steps: Summary["steps"] = [];
   readonly failed: Failure[] = [];
-  /** Fail-fast: set by the first failed step (unless --continue-on-error); nothing starts after it. */
+  /** Fail-fast: set by the first failure that cancels (see fail); nothing starts after it. */
   cancelled = false;
   /** The stack's outputs as the program registered them in this run. */
   stackOutputs: PropertyMap | undefined;
@@ -119,6 +119,7 @@ export class Deployment {
     this.preview = opts.command === "preview";
     this.limit = new ConcurrencyLimit(opts.parallel && opts.parallel > 0 ? opts.parallel : DEFAULT_PARALLEL);
     this.project = readProject(opts.cwd);
+    if (opts.continueOnError) throw new Error(`the engine harness does not implement --continue-on-error; ${CLI_FIX}`);
     this.config = readStackConfig(this.project, opts.stack, opts);
     this.state = Checkpoint.load(backendDirOf(opts), this.project.name, opts.stack, this.config.encryptionSalt);
     const pending = this.state.resources.find((r) => r.pendingReplacement);
@@ -167,7 +168,7 @@ export class Deployment {
     }
   }
 
-  /** Records a failure; `cancels` stops the deployment (fail-fast), as a failed step does without --continue-on-error. */
+  /** Records a failure; `cancels` stops the deployment (fail-fast), as every failure does but a refused protected delete. */
   fail(urn: string, message: string, cancels: boolean): void {
     this.failed.push({ urn, message });
     this.cancelled ||= cancels;

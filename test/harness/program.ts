@@ -40,11 +40,9 @@ export interface Registration {
   unsupported: string[];
 }
 
-/** The answer to a registration: `result` FAIL or SKIP lets the program go on past a failed step (continue-on-error). */
 export interface Answer {
   id: string;
   outputs: PropertyMap;
-  result?: resproto.Result;
 }
 
 export type Registrar = (r: Registration) => Promise<Answer>;
@@ -156,7 +154,6 @@ export class ProgramRunner {
       const answer = await this.registrar!(r);
       const res = new resproto.RegisterResourceResponse().setUrn(urn).setId(answer.id);
       res.setObject(toStruct(req.getAcceptsecrets() ? answer.outputs : stripSecrets(answer.outputs)));
-      res.setResult(answer.result ?? resproto.Result.SUCCESS);
       for (const [key, urns] of Object.entries(r.entry.propertyDependencies ?? {})) {
         res.getPropertydependenciesMap().set(key, new resproto.RegisterResourceResponse.PropertyDependencies().setUrnsList(urns));
       }

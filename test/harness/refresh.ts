@@ -22,7 +22,7 @@ async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     // A partial failure does not fail a refresh: the resource is kept, unhealthy, for the next up to report.
-    if (!e.initFailed) return d.fail(r.urn, e.message, !d.opts.continueOnError);
+    if (!e.initFailed) return d.fail(r.urn, e.message, true);
     [read, initErrors] = [e.initFailed, e.initFailed.reasons];
     d.out.stdout(`  warning: ${r.urn}: Refreshed resource is in an unhealthy state:\n* ${initErrors.join("\n* ")}`);
   }
@@ -42,7 +42,7 @@ async function refreshOne(d: Deployment, r: ResourceState): Promise<void> {
     // The diff an up would show right after this refresh, inverted: the refreshed state stands as the old side.
     changes = (await host.diff(changeOf(r, next))).changes;
   } catch (e) {
-    return d.fail(r.urn, (e as Error).message, !d.opts.continueOnError);
+    return d.fail(r.urn, (e as Error).message, true);
   }
   if (!isDeepStrictEqual(next, r)) d.save(r, next);
   d.step(changes === DIFF_SOME || (changes === DIFF_UNKNOWN && !isDeepStrictEqual(next.inputs, r.inputs)) ? "update" : "same", r);

@@ -1,14 +1,12 @@
 /**
  * The step executor: for each resource the program registers, Check and Diff against the state (one resource at a
  * time, as the CLI's step generator runs them), then the step itself (create, update, replace or same) under
- * --parallel, checkpointed before the program gets its answer. The first failed step cancels the deployment; with
- * --continue-on-error the program is answered FAIL instead, and what depends on the failed resource is skipped.
+ * --parallel, checkpointed before the program gets its answer. The first failed step cancels the deployment.
  */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
-import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { ConcurrencyLimit } from "../../provider/client";
 import { Deployment, StepOp, nameOf } from "./engine";
 import { RpcError } from "./monitor";
@@ -75,8 +73,6 @@ export class StepExecutor {
   /** URNs the program registered, and the old URNs its aliases took over. */
   private readonly registered = new Set<string>();
   private readonly planning = new ConcurrencyLimit(1);
-  /** With --continue-on-error: resources whose step failed or was skipped; what depends on them is skipped too. */
-  private readonly skipped = new Set<string>();
   private provider: string | undefined;
 
   constructor(private readonly d: Deployment) {}
@@ -101,19 +97,11 @@ export class StepExecutor {
     this.provider ??= providerEntry(this.d);
     this.registered.add(this.provider.slice(0, this.provider.lastIndexOf("::")));
     const next = { ...r.entry, provider: this.provider };
-    const upstream = [next.parent, ...(next.dependencies ?? []), ...Object.values(next.propertyDependencies ?? {}).flat()];
-    if (upstream.some((urn) => urn && this.skipped.has(urn))) {
-      this.skipped.add(next.urn);
-      return { id: old?.id ?? "", outputs: old?.outputs ?? next.inputs, result: resproto.Result.SKIP };
-    }
     try {
       const plan = await this.planning.run(() => this.plan(next, old));
       return await this.d.limit.run(() => this.apply(plan));
     } catch (e) {
-      if (!(e instanceof StepFailed)) throw e;
-      if (this.d.cancelled) throw new RpcError(grpc.status.UNKNOWN, e.message);
-      this.skipped.add(next.urn);
-      return { id: old?.id ?? "", outputs: next.inputs, result: resproto.Result.FAIL };
+      throw e instanceof StepFailed ? new RpcError(grpc.status.UNKNOWN, e.message) : e;
     }
   };
 
@@ -135,11 +123,8 @@ export class StepExecutor {
     return { id: "", outputs: declared.inputs };
   }
 
-  /**
-   * A provider failure, recorded: a failure of the step generator (Check, Diff) stops the deployment whatever the
-   * flags, a failed step unless --continue-on-error.
-   */
-  private async guard<T>(urn: string, cancels: boolean, fn: () => Promise<T>): Promise<T> {
+  /** A provider failure, recorded; it stops the deployment. */
+  private async guard<T>(urn: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
@@ -147,7 +132,7 @@ export class StepExecutor {
       const reasons = e.initFailed?.reasons ?? [];
       const message =
         reasons.length > 0 ? `${reasons.length} error${reasons.length > 1 ? "s" : ""} occurred:\n\t* ${reasons.join("\n\t* ")}` : e.message;
-      this.d.fail(urn, message, cancels);
+      this.d.fail(urn, message, true);
       throw new StepFailed(message);
     }
   }
@@ -157,7 +142,7 @@ export class StepExecutor {
     const host = await this.d.host();
     const next = { ...declared, inputs: await this.check(declared, old?.inputs ?? {}, declared.inputs) };
     if (!old) return { op: "create", next };
-    const diff = await this.guard(next.urn, true, () => host.diff(changeOf(next, old)));
+    const diff = await this.guard(next.urn, () => host.diff(changeOf(next, old)));
     const plan = this.decide(next, old, diff);
     // A replacement starts afresh: the engine checks the program's inputs again, without the old ones.
     return plan.op === "replace" ? { ...plan, next: { ...next, inputs: await this.check(declared, {}, declared.inputs) } } : plan;
@@ -166,7 +151,7 @@ export class StepExecutor {
   /** The provider's Check; its failures stop the deployment, each printed as the CLI prints it. */
   private async check(declared: ResourceState, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
     const host = await this.d.host();
-    const checked = await this.guard(declared.urn, true, () => host.check(declared.urn, stripSecrets(olds), stripSecrets(news)));
+    const checked = await this.guard(declared.urn, () => host.check(declared.urn, stripSecrets(olds), stripSecrets(news)));
     if (checked.failures.length > 0) {
       for (const f of checked.failures) this.d.fail(declared.urn, checkFailure(declared, f), true);
       throw new StepFailed("check failed");
@@ -216,7 +201,7 @@ export class StepExecutor {
     const { next, old } = plan;
     const settle = (id: string, properties: Record<string, Json>, initErrors?: string[]) =>
       clean({ ...next, id, outputs: annotateSecrets(properties, next.inputs), initErrors });
-    return this.guard(next.urn, !this.d.opts.continueOnError, async () => {
+    return this.guard(next.urn, async () => {
       try {
         const { id, properties } = await call();
         const done = settle(id, properties);

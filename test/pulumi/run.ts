@@ -74,7 +74,7 @@ function commandLine(opts: EngineOptions, configFile: string, eventLog: string):
   const args = [opts.command, "--suppress-progress", "--stack", opts.stack, "--cwd", opts.cwd, "--config-file", configFile];
   args.push("--non-interactive", "--event-log", eventLog);
   if (opts.command !== "preview") args.push("--yes", "--skip-preview");
-  // As the harness reads them: --continue-on-error for up and destroy, --run-program for refresh and destroy.
+  // --continue-on-error for up and destroy (the harness refuses it), --run-program for refresh and destroy.
   if (opts.continueOnError && (opts.command === "up" || opts.command === "destroy")) args.push("--continue-on-error");
   if (opts.runProgram && (opts.command === "refresh" || opts.command === "destroy")) args.push("--run-program");
   if (opts.parallel) args.push("--parallel", String(opts.parallel));
