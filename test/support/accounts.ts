@@ -1,7 +1,4 @@
-/**
- * What the emulator's accounts hold, against what a program declared and what a state claims: a model of every
- * account that steps update (ExpectedAccounts), and the claims of a state the accounts do not back.
- */
+/** What the emulator's accounts hold, against what steps declared (ExpectedAccounts) and a state claims. */
 import { strict as assert } from "node:assert";
 import { isDeepStrictEqual } from "node:util";
 import { AuthorizerOptions, CallbackConfigData, OptionName, WeChatEmulator } from "../emulator/server";
@@ -29,10 +26,7 @@ export function sectionsOf(data: CallbackConfigData) {
   };
 }
 
-/**
- * Every claim of the state that the accounts do not back, one line each: for every resource in the state (pending
- * deletion or unfinished ones too), the value its outputs say the account holds against what the emulator holds.
- */
+/** One line per claim of the state the accounts do not back, resources pending deletion or unfinished included. */
 export function stateMismatches(state: StackState | undefined, emulator: WeChatEmulator): string[] {
   const found: string[] = [];
   for (const r of wechatResources(state)) {

@@ -107,7 +107,6 @@ export function expectedUrns(stack: string, accounts: readonly { appId: string }
   ]);
 }
 
-/** The state holds exactly the program's resources, each once, none half-made or pending deletion. */
 export function assertStateComplete(state: StackState, stack: string, accounts: readonly FleetEntry[]): void {
   const resources = wechatResources(state);
   assert.deepEqual(resources.map((r) => r.urn).sort(), expectedUrns(stack, accounts).sort(), "the state holds each declared resource once");

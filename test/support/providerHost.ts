@@ -44,7 +44,6 @@ export async function serializedProvider(resource: keyof typeof PROVIDERS): Prom
   return serialized.text;
 }
 
-/** Evaluates a serialized provider as the host does (require-from-string from the program directory). */
 export function evaluateProvider(text: string, programDir = process.cwd()): HostedProvider {
   const filename = path.join(programDir, "__provider.js");
   const module = new Module(filename, undefined);

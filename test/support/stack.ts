@@ -1,12 +1,8 @@
 /**
  * One Pulumi stack of one program, run command after command against the emulator the way Terraform's acceptance
- * tests run a configuration step by step, with the checks that hold after EVERY step:
- *
- * - the run succeeded (exit 0, no failed step), or failed when the step says it must;
- * - no credential (app secrets, platform secret, verify ticket, refresh tokens, every token the emulator issued)
- *   appears in stdout, stderr, the engine's event log or the state file;
- * - every wechat resource in the state carries a `__provider` that requires its provider module by package name;
- * - a preview leaves what the state records as it was.
+ * tests run a configuration step by step. run() checks after EVERY step that the run succeeded (or failed when told
+ * to), that no credential leaked to its output, event log or state, that every wechat resource's `__provider` requires
+ * its provider module by package name, and that a preview left what the state records as it was.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -33,7 +29,6 @@ export interface StepResult {
   counts: CallCounts;
   /** The state after the step (secrets still encrypted), undefined when there is none. */
   state: StackState | undefined;
-  /** What the state recorded before the step (see recorded()). */
   recordedBefore: Recorded;
 }
 
