@@ -59,7 +59,18 @@ export async function runE2e(
     const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-30).join("\n");
     throw new Error(`${run.engine} ${options.command} failed (exit ${result.code}):\n${tail}`);
   }
-  const stateFile = stateFileOf(options);
+  const usageFigures = {
+    wallMs,
+    timedOut,
+    cpuMs: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, u.cpuMs])),
+    peakRssBytes: usage.host.peakRssBytes,
+    engineWrittenBytes: usage.engine.writtenBytes,
+  };
+  return { ...usageFigures, ...stateFigures(stateFileOf(options), options.command === "up", timedOut) };
+}
+
+/** How many resources the state holds and, after an up, how large it and their properties are. */
+function stateFigures(stateFile: string, up: boolean, timedOut: boolean) {
   let state;
   try {
     state = readState(stateFile);
@@ -70,13 +81,8 @@ export async function runE2e(
   const resources = wechatResources(state);
   const text = resources[0]?.inputs.__provider;
   return {
-    wallMs,
-    timedOut,
-    cpuMs: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, u.cpuMs])),
-    peakRssBytes: usage.host.peakRssBytes,
-    engineWrittenBytes: usage.engine.writtenBytes,
     resources: resources.length,
-    ...(options.command === "up" && {
+    ...(up && {
       stateBytes: fs.existsSync(stateFile) ? fs.statSync(stateFile).size : 0,
       propertiesBytes: resources.reduce((mean, r) => mean + JSON.stringify({ i: r.inputs, o: r.outputs }).length / resources.length, 0),
       providerBytes: typeof text === "string" ? Buffer.byteLength(text) : undefined,
