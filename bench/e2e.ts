@@ -59,14 +59,14 @@ export async function runE2e(
     const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-30).join("\n");
     throw new Error(`${run.engine} ${options.command} failed (exit ${result.code}):\n${tail}`);
   }
-  const usageFigures = {
+  return {
     wallMs,
     timedOut,
     cpuMs: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, u.cpuMs])),
     peakRssBytes: usage.host.peakRssBytes,
     engineWrittenBytes: usage.engine.writtenBytes,
+    ...stateFigures(stateFileOf(options), options.command === "up", timedOut),
   };
-  return { ...usageFigures, ...stateFigures(stateFileOf(options), options.command === "up", timedOut) };
 }
 
 /** How many resources the state holds and, after an up, how large it and their properties are. */
