@@ -81,7 +81,11 @@ function formatSummary(s: Summary): string[] {
   const outputs = Object.entries(s.outputs);
   if (outputs.length > 0) lines.push("", "Outputs:", ...outputs.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`));
   if (s.failed.length > 0)
-    lines.push("", `Errors (${s.failed.length}):`, ...s.failed.map((f) => `    ${f.urn}: ${f.message.replace(/\n/g, "\n        ")}`));
+    lines.push(
+      "",
+      `Errors (${s.failed.length}):`,
+      ...s.failed.map((f) => `    ${f.urn && `${f.urn}: `}${f.message.replace(/\n/g, "\n        ")}`),
+    );
   lines.push("", `Duration: ${(s.durationMs / 1000).toFixed(1)}s`);
   return lines;
 }
