@@ -251,6 +251,7 @@ describe("choosing the engine (npm run engine)", function () {
     const result = await runEngine(options("pulumi"));
     assert.notStrictEqual(result.code, 0);
     assert.match(result.stderr, /the Pulumi CLI is not installed here: run `npm run pulumi:install`/);
+    assert.strictEqual(result.summary?.engine, "pulumi");
     assert.strictEqual(result.summary?.changes.create, 0);
   });
 

@@ -103,15 +103,17 @@ async function main(argv: string[]): Promise<number> {
   const redactor = new Redactor();
   for (const secret of Object.values(opts.secrets ?? {})) redactor.add(secret);
   let summary: Summary;
+  let engine: Summary["engine"] = "harness";
   try {
-    summary = await (chooseEngine(opts.engine) === "pulumi" ? runPulumi : runDeployment)(opts, out, redactor);
+    engine = chooseEngine(opts.engine);
+    summary = await (engine === "pulumi" ? runPulumi : runDeployment)(opts, out, redactor);
   } catch (e) {
     const message = redactor.redact((e as Error).message ?? String(e));
     out.stderr(`error: ${message}`);
     const changes = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
     const failed = [{ urn: "", message }];
     summary = {
-      engine: "harness",
+      engine,
       command: opts.command,
       project: "",
       stack: opts.stack,

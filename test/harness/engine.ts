@@ -53,6 +53,7 @@ export interface Output {
 export type Changes = Record<StepOp, number>;
 
 export interface Failure {
+  /** "" when the run itself failed, not a resource. */
   urn: string;
   message: string;
 }
