@@ -69,7 +69,10 @@ export async function runE2e(
   };
 }
 
-/** How many resources the state holds and, after an up, how large it and their properties are. */
+/**
+ * How many resources the state holds and, after an up, the bytes of the state, of one resource's properties on
+ * average, and of its `__provider`.
+ */
 function stateFigures(stateFile: string, up: boolean, timedOut: boolean) {
   let state;
   try {
